@@ -1,0 +1,2 @@
+export * from './requirements.js';
+export * from './tmp.js';
