@@ -1,1 +1,5 @@
 export * from './env.js';
+export * from './section.js';
+export * from './load.js';
+export * from './sample.js';
+export * from './core.js';
