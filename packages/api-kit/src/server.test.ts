@@ -127,7 +127,7 @@ describe('request ids', () => {
     assert.equal(line.status, 200);
     assert.equal(typeof line.duration_ms, 'number');
     assert.equal(line.request_id, res.headers['x-openstack-request-id']);
-    assert.equal(line.service, 'compute');
+    assert.equal(line.api, 'compute');
   });
 });
 

@@ -39,7 +39,7 @@ export type ApiServer = FastifyInstance<
 >;
 
 export interface ApiServerOptions {
-  /** The service's catalog type (`compute`, `identity`…): a log binding and a metrics label. */
+  /** The service's catalog type (`compute`, `identity`…): the `api` log binding and a metrics label. */
   service: string;
   errorFormat: ErrorFormat;
   /** A pino-compatible logger; silent when omitted. */
@@ -93,8 +93,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   }
 
   const app = Fastify({
+    // Bound as `api`: the runtime already binds `service` (the package) and `role`.
     loggerInstance: (options.logger ?? silentLogger).child({
-      service: options.service,
+      api: options.service,
     }) as FastifyBaseLogger,
     // Fastify's own request lines are replaced by the single access line below.
     logController: new LogController({
