@@ -173,3 +173,8 @@ function logQuery(logger: Logger, event: LogEvent): void {
     logger.trace(fields, 'query');
   }
 }
+
+/** A round trip to the database, for health checks: resolves when it answers. */
+export async function pingDatabase<DB>(database: Database<DB>): Promise<void> {
+  await sql`select 1`.execute(database.db);
+}

@@ -1,0 +1,5 @@
+import { identityService } from '@stratus/identity';
+import type { ServiceDefinition } from '@stratus/runtime';
+
+/** Every service this build of Stratus implements, in start order. */
+export const SERVICES: readonly ServiceDefinition[] = [identityService];
