@@ -1,9 +1,20 @@
-import amqp from 'amqp-connection-manager';
+import { createRequire } from 'node:module';
+import type * as AmqpConnectionManagerModule from 'amqp-connection-manager';
 import type { AmqpConnectionManager, Channel, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from '@stratus/common';
 import type { BusDriver, Destination, QueueSpec, WireMessage } from './driver.js';
 import { TransportClosed } from './errors.js';
+
+// Loaded when the first AMQP transport is made, not on import: the all-in-one runs on
+// the memory bus and should not pay for the AMQP client's load time and memory.
+let amqpModule: typeof AmqpConnectionManagerModule | undefined;
+function amqp(): typeof AmqpConnectionManagerModule {
+  amqpModule ??= createRequire(import.meta.url)(
+    'amqp-connection-manager',
+  ) as typeof AmqpConnectionManagerModule;
+  return amqpModule;
+}
 
 export interface AmqpDriverOptions {
   url: string;
@@ -43,7 +54,7 @@ export class AmqpDriver implements BusDriver {
     this.log = options.logger;
     this.exchanges = amqpExchanges(options.exchange);
     const where = redact(options.url);
-    this.manager = amqp.connect([options.url], {
+    this.manager = amqp().connect([options.url], {
       heartbeatIntervalInSeconds: options.heartbeatSeconds,
       reconnectTimeInSeconds: options.reconnectSeconds,
       connectionOptions: {

@@ -8,18 +8,7 @@ import {
   type LogEvent,
 } from 'kysely';
 import { silentLogger, type Logger } from '@stratus/common';
-import {
-  createMysqlDatabase,
-  createMysqlPool,
-  isMissingMysqlDatabase,
-  MYSQL_SESSION_SQL,
-} from './mysql.js';
-import {
-  createPostgresDatabase,
-  createPostgresPool,
-  isMissingPostgresDatabase,
-  NullsLikeOthersPlugin,
-} from './postgres.js';
+import { NullsLikeOthersPlugin } from './nulls.js';
 import { adaptSqlite, openSqliteFile, StratusSqliteDialect } from './sqlite.js';
 import { parseDatabaseUrl, type ConnectionTarget, type DialectName } from './url.js';
 
@@ -83,7 +72,7 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions): Promise<Da
   let db: Kysely<DB> | undefined;
   try {
     const config: KyselyConfig = {
-      dialect: createDialect(
+      dialect: await createDialect(
         target,
         { poolMax, busyTimeoutMs, autoCreate },
         options.service,
@@ -111,7 +100,9 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions): Promise<Da
   };
 }
 
-function createDialect(
+// The server drivers (pg, mysql2) are loaded only for their dialect: the all-in-one
+// runs on SQLite and should not pay their start-up time and memory.
+async function createDialect(
   target: ConnectionTarget,
   settings: Required<Omit<DatabaseConfig, 'url'>>,
   service: string,
@@ -120,7 +111,8 @@ function createDialect(
   switch (target.dialect) {
     case 'sqlite':
       return new StratusSqliteDialect(adaptSqlite(openSqliteFile(target.path, settings)));
-    case 'postgres':
+    case 'postgres': {
+      const { createPostgresPool } = await import('./postgres.js');
       return new PostgresDialect({
         pool: createPostgresPool(
           target.connectionString,
@@ -129,13 +121,16 @@ function createDialect(
           logger,
         ),
       });
-    case 'mysql':
+    }
+    case 'mysql': {
+      const { createMysqlPool, MYSQL_SESSION_SQL } = await import('./mysql.js');
       return new MysqlDialect({
         pool: createMysqlPool(target, settings.poolMax),
         onCreateConnection: async (conn) => {
           for (const s of MYSQL_SESSION_SQL) await conn.executeQuery(CompiledQuery.raw(s));
         },
       });
+    }
   }
 }
 
@@ -146,20 +141,24 @@ async function connect<DB>(
   autoCreate: boolean,
   logger: Logger,
 ): Promise<void> {
+  const server =
+    target.dialect === 'postgres'
+      ? await import('./postgres.js').then((m) => ({
+          isMissing: m.isMissingPostgresDatabase,
+          create: () => m.createPostgresDatabase(target.connectionString, target.database),
+        }))
+      : await import('./mysql.js').then((m) => ({
+          isMissing: m.isMissingMysqlDatabase,
+          create: () => m.createMysqlDatabase(target),
+        }));
   try {
     await sql`select 1`.execute(db);
     return;
   } catch (err) {
-    const missing =
-      target.dialect === 'postgres' ? isMissingPostgresDatabase(err) : isMissingMysqlDatabase(err);
-    if (!missing || !autoCreate) throw err;
+    if (!server.isMissing(err) || !autoCreate) throw err;
   }
   logger.info({ name: target.database }, 'creating database');
-  if (target.dialect === 'postgres') {
-    await createPostgresDatabase(target.connectionString, target.database);
-  } else {
-    await createMysqlDatabase(target);
-  }
+  await server.create();
   await sql`select 1`.execute(db);
 }
 

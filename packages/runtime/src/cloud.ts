@@ -106,7 +106,7 @@ export async function startCloud(options: StartOptions): Promise<RunningCloud> {
     transport: config.bus.transport,
     url: config.bus.url,
     exchange: config.bus.exchange,
-    logger: logger.child({ component: 'bus' }),
+    logger,
   });
 
   const stop = async (): Promise<void> => {

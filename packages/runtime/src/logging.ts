@@ -1,9 +1,16 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { Logger } from '@stratus/common';
+import type PinoPretty from 'pino-pretty';
 import { pino, type DestinationStream } from 'pino';
-import pretty from 'pino-pretty';
 import type { CloudConfig } from './sections.js';
+
+/** pino-pretty is loaded only when asked for: JSON logs should not pay for it. */
+function prettyStream(destination: DestinationStream, colorize: boolean): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+  return pretty({ destination, colorize });
+}
 
 /** Never logged in clear: credentials in bodies and headers (the values become [Redacted]). */
 export const REDACTED_PATHS = [
@@ -41,8 +48,7 @@ export function createLogger(log: CloudConfig['log'], fallbackFile?: string): Cl
   const target = file
     ? pino.destination({ dest: file, sync: false })
     : pino.destination({ fd: 2, sync: true });
-  const stream: DestinationStream =
-    log.format === 'pretty' ? pretty({ destination: target, colorize: !file }) : target;
+  const stream: DestinationStream = log.format === 'pretty' ? prettyStream(target, !file) : target;
   const logger = pino(
     {
       level: log.level,
