@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs every compiled test file (dist/**/*.test.js of every workspace, and tests/) with
-// node's test runner. Arguments narrow the run to paths containing any of them:
+// Runs every compiled test file (dist/**/*.test.js of every workspace) and every plain-JS
+// *.test.mjs (tests/) with node's test runner. Arguments narrow the run to paths
+// containing any of them:
 //   node scripts/test.mjs bus db
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -21,7 +22,9 @@ function walk(dir, out) {
     if (name === 'node_modules' || name.startsWith('.')) continue;
     const path = join(dir, name);
     if (statSync(path).isDirectory()) walk(path, out);
+    // Compiled TypeScript tests live in dist/; plain-JS tests (tests/) end in .test.mjs.
     else if (name.endsWith('.test.js') && path.split('/').includes('dist')) out.push(path);
+    else if (name.endsWith('.test.mjs')) out.push(path);
   }
 }
 
