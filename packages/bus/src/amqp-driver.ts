@@ -79,7 +79,8 @@ export class AmqpDriver implements BusDriver {
     if (this.declared.has(queue.name)) return;
     this.declared.add(queue.name);
     // As a setup, the declaration runs before any publish on every new connection:
-    // a message sent while disconnected still finds its queue.
+    // a message sent while disconnected still finds its queue. (consume's declarations
+    // run on the consumer channel, which sets itself up concurrently: no such ordering.)
     await this.publisher.addSetup(this.declarer(queue));
   }
 
@@ -174,7 +175,8 @@ export class AmqpDriver implements BusDriver {
     return async (channel) => {
       await channel.assertQueue(
         queue.name,
-        // Exclusive queues die with their connection and are declared again on the next.
+        // Exclusive queues die with their connection and are declared again on the next;
+        // they belong to the connection, so both of its channels may declare them.
         queue.durable ? { durable: true } : { durable: false, exclusive: true, autoDelete: true },
       );
       for (const b of queue.bindings) {

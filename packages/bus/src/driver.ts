@@ -9,16 +9,20 @@
  */
 export interface BusDriver {
   /**
-   * Makes sure a queue and its bindings exist, now and after every reconnect. A sender
-   * declares the queue it sends to, so the message waits there until a server consumes it.
+   * Makes sure a queue and its bindings exist, now and after every reconnect, where they
+   * exist again before any message is sent on the new connection. A sender declares the
+   * queue it sends to, so the message waits there until a server consumes it; a caller
+   * declares its reply queue, so no request goes out before the queue of its reply exists.
    */
   declare(queue: QueueSpec): Promise<void>;
   /** Resolves once the bus holds the message (on AMQP: the broker confirmed it). */
   publish(to: Destination, message: WireMessage): Promise<void>;
   /**
    * Declares the queue and delivers its messages to `onMessage`, also after reconnects,
-   * until the returned function cancels it. Each message is acknowledged as it is handed
-   * over: at most once, as oslo.messaging does for RPC.
+   * until the returned function cancels it. After a reconnect, sending may resume before
+   * this declaration is redone: declare the queue too if messages must not miss it. Each
+   * message is acknowledged as it is handed over: at most once, as oslo.messaging does
+   * for RPC.
    */
   consume(
     queue: QueueSpec,

@@ -242,7 +242,12 @@ class BusTransport implements Transport {
     this.replyQueue ??= (async () => {
       this.assertOpen();
       const name = `${this.exchange}.reply_${uuid()}`;
-      await this.driver.consume({ name, durable: false, bindings: [] }, (m) => this.onReply(m));
+      const queue: QueueSpec = { name, durable: false, bindings: [] };
+      // Declared as a sender's queue too, not only by consuming it: after a reconnect the
+      // driver declares it again before sending anything, so no request leaves before the
+      // queue its reply goes to exists (a reply to a missing queue is silently dropped).
+      await this.driver.declare(queue);
+      await this.driver.consume(queue, (m) => this.onReply(m));
       return name;
     })().catch((err: unknown) => {
       this.replyQueue = undefined;
