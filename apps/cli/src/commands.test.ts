@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '@stratus/config';
-import { CLOUD_SECTIONS } from '@stratus/runtime';
 import { tempDir } from '@stratus/testkit';
+import { SECTIONS } from './config.js';
 import { randomPortOffset, runCli, startStratus } from './testing/run-cli.js';
 
 describe('stratus commands', () => {
@@ -19,16 +19,15 @@ describe('stratus commands', () => {
   it('config sample prints a sample that loads to the defaults', async () => {
     const r = await runCli(['config', 'sample']);
     assert.equal(r.code, 0);
-    for (const section of CLOUD_SECTIONS)
-      assert.match(r.stdout, new RegExp(`^${section.name}:`, 'm'));
+    for (const section of SECTIONS) assert.match(r.stdout, new RegExp(`^${section.name}:`, 'm'));
     assert.match(r.stdout, /STRATUS_DATABASE__URL/);
     const dir = tempDir(after);
     const file = `${dir}/sample.yaml`;
     const { writeFileSync } = await import('node:fs');
     writeFileSync(file, r.stdout);
     assert.deepEqual(
-      loadConfig({ sections: CLOUD_SECTIONS, file, env: {} }),
-      loadConfig({ sections: CLOUD_SECTIONS, env: {} }),
+      loadConfig({ sections: SECTIONS, file, env: {} }),
+      loadConfig({ sections: SECTIONS, env: {} }),
     );
   });
 

@@ -1,14 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { renderMarkdownReference, renderSample } from '@stratus/config';
-import {
-  CLOUD_SECTIONS,
-  createLogger,
-  parseRoleRef,
-  probeHost,
-  startCloud,
-  syncDatabases,
-} from '@stratus/runtime';
-import { configFromFlags, parsePortOffset, type CommonFlags } from './config.js';
+import { createLogger, parseRoleRef, probeHost, startCloud, syncDatabases } from '@stratus/runtime';
+import { configFromFlags, parsePortOffset, SECTIONS, type CommonFlags } from './config.js';
 import { formatDoctorReport } from './doctor.js';
 import { waitForSignal } from './process.js';
 import { SERVICES } from './services.js';
@@ -86,13 +79,13 @@ export async function main(argv: string[]): Promise<number> {
     .command('sample')
     .description('print a commented sample configuration file')
     .action(() => {
-      process.stdout.write(renderSample(CLOUD_SECTIONS));
+      process.stdout.write(renderSample(SECTIONS));
     });
   configCommand
     .command('reference')
     .description('print the configuration reference as a Markdown table (as in README.md)')
     .action(() => {
-      process.stdout.write(renderMarkdownReference(CLOUD_SECTIONS));
+      process.stdout.write(renderMarkdownReference(SECTIONS));
     });
 
   program

@@ -6,7 +6,7 @@ import { defaultDataDir } from '@stratus/config';
 import { migrate, openDatabase, type Database } from '@stratus/db';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { portFor, type PortName } from './ports.js';
-import type { CloudConfig } from './sections.js';
+import { sectionSettings, type CloudConfig } from './sections.js';
 import type { RoleContext, RunningRole, ServiceDefinition } from './service.js';
 
 export interface RoleRef {
@@ -140,6 +140,7 @@ export async function startCloud(options: StartOptions): Promise<RunningCloud> {
         service: service.name,
         role: ref.role,
         config,
+        settings: (section) => sectionSettings(config, section),
         logger: logger.child({ service: service.name, role: ref.role }),
         database: role.usesDatabase ? database : undefined,
         bus,

@@ -1,5 +1,11 @@
-import { coreSection, defineSection, logSection, type ConfigOf } from '@stratus/config';
-import Type from 'typebox';
+import {
+  coreSection,
+  defineSection,
+  logSection,
+  type ConfigOf,
+  type Section,
+} from '@stratus/config';
+import Type, { type Static } from 'typebox';
 
 export const databaseSection = defineSection(
   'database',
@@ -85,3 +91,20 @@ export const CLOUD_SECTIONS = [
 ] as const;
 
 export type CloudConfig = ConfigOf<typeof CLOUD_SECTIONS>;
+
+/** Every section a cloud made of these services reads: the core ones, then each service's. */
+export function cloudSections(
+  services: readonly { configSections?: readonly Section[] }[],
+): readonly Section[] {
+  return [...CLOUD_SECTIONS, ...services.flatMap((s) => s.configSections ?? [])];
+}
+
+/** One section's values from a configuration loaded with `cloudSections`. */
+export function sectionSettings<S extends Section>(
+  config: CloudConfig,
+  section: S,
+): Readonly<Static<S['schema']>> {
+  const values = (config as unknown as Record<string, unknown>)[section.name];
+  if (values === undefined) throw new Error(`config section ${section.name} was not loaded`);
+  return values as Readonly<Static<S['schema']>>;
+}

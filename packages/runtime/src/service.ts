@@ -1,4 +1,6 @@
 import type { Logger } from '@stratus/common';
+import type { Section } from '@stratus/config';
+import type { Static } from 'typebox';
 import type { Transport } from '@stratus/bus';
 import type { Database, Migration } from '@stratus/db';
 import type { Registry } from 'prom-client';
@@ -17,6 +19,8 @@ export interface ServiceDefinition {
   title: string;
   /** Applied on start and by `stratus db sync`; empty while the service stores nothing. */
   migrations: readonly Migration[];
+  /** The service's own configuration sections (`identity:` …), loaded with the core ones. */
+  configSections?: readonly Section[];
   roles: Record<string, RoleDefinition>;
 }
 
@@ -32,6 +36,8 @@ export interface RoleContext {
   service: string;
   role: string;
   config: CloudConfig;
+  /** The values of one of the service's own configuration sections. */
+  settings<S extends Section>(section: S): Readonly<Static<S['schema']>>;
   logger: Logger;
   /** The service's own database; present only for roles with `usesDatabase`. */
   database: Database<unknown> | undefined;
