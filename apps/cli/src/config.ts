@@ -13,7 +13,10 @@ export interface CommonFlags {
 export const SECTIONS = cloudSections(SERVICES);
 
 /** The configuration with command-line flags on top (they win over file and environment). */
-export function configFromFlags(flags: CommonFlags): CloudConfig {
+export function configFromFlags(
+  flags: CommonFlags,
+  more: Record<string, Record<string, unknown>> = {},
+): CloudConfig {
   const core: NonNullable<ConfigOverrides<typeof CLOUD_SECTIONS>['core']> = {};
   if (flags.dataDir !== undefined) core.data_dir = flags.dataDir;
   if (flags.portOffset !== undefined) core.port_offset = flags.portOffset;
@@ -22,7 +25,7 @@ export function configFromFlags(flags: CommonFlags): CloudConfig {
   return loadConfig({
     sections: SECTIONS,
     file: flags.config,
-    overrides: { core },
+    overrides: { ...more, core },
   }) as unknown as CloudConfig;
 }
 

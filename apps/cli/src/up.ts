@@ -1,9 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { identitySection } from '@stratus/identity';
 import {
   createLogger,
   formatHost,
+  sectionSettings,
   portFor,
   resolveDataDir,
   startCloud,
@@ -31,8 +33,16 @@ export async function up(flags: CommonFlags, out: (line: string) => void): Promi
   const { logger, flush } = createLogger(config.log, join(dataDir, 'stratus.log'));
   let cloud: RunningCloud | undefined;
   try {
-    const { secrets, created } = await loadOrCreateSecrets(dataDir);
-    cloud = await startCloud({ services: SERVICES, config, logger });
+    // A password set in the configuration wins; otherwise the one generated on the first start.
+    const configured = sectionSettings(config, identitySection).admin_password;
+    const { secrets, created } = await loadOrCreateSecrets(
+      dataDir,
+      configured ? { admin_password: configured } : {},
+    );
+    const withPassword = configFromFlags(flags, {
+      identity: { admin_password: secrets.admin_password },
+    });
+    cloud = await startCloud({ services: SERVICES, config: withPassword, logger });
     await Promise.all(
       cloud.roles.flatMap((r) => (r.localUrl ? [waitHealthy(`${r.localUrl}/healthcheck`)] : [])),
     );

@@ -124,6 +124,18 @@ export async function startCloud(options: StartOptions): Promise<RunningCloud> {
     const host = config.core.host || hostname();
     const publicHost = config.core.public_host || config.core.bind_host;
     const port = (name: PortName): number => portFor(name, config.core.port_offset);
+    const publicUrl = (name: PortName): string => `http://${formatHost(publicHost)}:${port(name)}`;
+    const catalog = services.flatMap((s) =>
+      s.catalog
+        ? [
+            {
+              type: s.catalog.type,
+              name: s.catalog.name,
+              url: `${publicUrl(s.catalog.port)}${s.catalog.path}`,
+            },
+          ]
+        : [],
+    );
     for (const ref of wanted) {
       const service = services.find((s) => s.name === ref.service);
       const role = service?.roles[ref.role];
@@ -148,7 +160,8 @@ export async function startCloud(options: StartOptions): Promise<RunningCloud> {
         host,
         bindHost: config.core.bind_host,
         port,
-        publicUrl: (name) => `http://${formatHost(publicHost)}:${port(name)}`,
+        publicUrl,
+        catalog,
       };
       const handle = await role.start(ctx);
       running.push({ ref: { ...ref, url: handle.url, localUrl: handle.localUrl }, handle });

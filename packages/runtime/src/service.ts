@@ -19,6 +19,8 @@ export interface ServiceDefinition {
   title: string;
   /** Applied on start and by `stratus db sync`; empty while the service stores nothing. */
   migrations: readonly Migration[];
+  /** Where the service appears in the Keystone catalog: type, name, and the API's base path. */
+  catalog?: { type: string; name: string; port: PortName; path: string };
   /** The service's own configuration sections (`identity:` …), loaded with the core ones. */
   configSections?: readonly Section[];
   roles: Record<string, RoleDefinition>;
@@ -50,6 +52,8 @@ export interface RoleContext {
   port(name: PortName): number;
   /** The URL clients use for a port, as written into the catalog and clouds.yaml. */
   publicUrl(name: PortName): string;
+  /** The catalog of every service in this cloud, for the identity service's bootstrap. */
+  catalog: ReadonlyArray<{ type: string; name: string; url: string }>;
 }
 
 export interface RunningRole {

@@ -1,5 +1,5 @@
 import { defineSection } from '@stratus/config';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 
 /** The `identity:` configuration section (Keystone's [token], [fernet_tokens], [security_compliance] …). */
 export const identitySection = defineSection(
@@ -103,3 +103,5 @@ export const identitySection = defineSection(
     { description: 'The identity service (Keystone v3).' },
   ),
 );
+
+export type IdentitySettings = Readonly<Static<(typeof identitySection)['schema']>>;
