@@ -115,6 +115,11 @@ export async function bootstrap(
         .where('domain_id', '=', domainId)
         .executeTakeFirst();
       if (existing) return existing.id;
+      if (password === '') {
+        throw new Error(
+          `cannot create the ${name} user: no password is configured (identity.admin_password)`,
+        );
+      }
       const id = hexId();
       await trx
         .insertInto('identity_user')
