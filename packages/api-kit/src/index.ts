@@ -19,3 +19,5 @@ export { paginationLinks, parseListQuery } from './list.js';
 export type { ListQuery, ListQueryOptions, PaginationOptions, SortDir, SortSpec } from './list.js';
 export { runHealthChecks } from './healthcheck.js';
 export type { HealthCheck, HealthReport } from './healthcheck.js';
+export { keystoneAuth } from './keystone-auth.js';
+export type { KeystoneAuth, KeystoneAuthOptions, ValidatedContext } from './keystone-auth.js';

@@ -59,6 +59,8 @@ export interface ApiServerOptions {
    * an anonymous context.
    */
   authenticate?: (request: FastifyRequest) => Promise<RequestContext | undefined>;
+  /** Sent as WWW-Authenticate with every 401: `Keystone uri="<identity URL>"`. */
+  wwwAuthenticate?: string;
 }
 
 declare module 'fastify' {
@@ -86,6 +88,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
     const err = toStratusError(error);
     if (err.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (err.status === 401 && options.wwwAuthenticate) {
+      void reply.header('www-authenticate', options.wwwAuthenticate);
+    }
     return reply
       .code(err.status)
       .type('application/json; charset=utf-8')

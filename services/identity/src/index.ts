@@ -42,6 +42,7 @@ async function startApi(ctx: RoleContext) {
     metrics: ctx.metrics,
     bodyLimit: ctx.config.api.body_limit_bytes,
     health: [databaseHealthCheck(ctx.database)],
+    publicUrl: ctx.publicUrl('identity'),
   });
   return startApiRole(ctx, 'identity', app);
 }

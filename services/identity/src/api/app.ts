@@ -17,6 +17,8 @@ export interface IdentityApiOptions {
   bodyLimit?: number;
   metrics?: Registry;
   health?: HealthCheck[];
+  /** Where clients reach identity: named in the WWW-Authenticate header of every 401. */
+  publicUrl?: string;
 }
 
 /** The request context of a valid token, with the `token` object Keystone's rules read. */
@@ -62,6 +64,7 @@ export function buildIdentityApi(identity: Identity, options: IdentityApiOptions
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     health: options.health ?? [],
+    ...(options.publicUrl ? { wwwAuthenticate: `Keystone uri="${options.publicUrl}"` } : {}),
     authenticate: async (request) => {
       const token = request.headers['x-auth-token'];
       if (typeof token !== 'string' || token === '') return undefined;
