@@ -52,7 +52,28 @@ describe('stratus commands', () => {
     assert.match(second.stdout, /^identity: up to date$/m);
   });
 
-  it('serve runs one role from configuration given in the environment', async () => {
+  it('bootstrap needs an admin password, then prepares a database serve can use; fernet rotate rotates', async () => {
+    const dir = tempDir(after);
+    const refused = await runCli(['bootstrap'], { STRATUS_CORE__DATA_DIR: dir });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /set identity\.admin_password/);
+    const env = {
+      STRATUS_CORE__DATA_DIR: dir,
+      STRATUS_IDENTITY__ADMIN_PASSWORD: 'multi-node-secret',
+    };
+    const ok = await runCli(['bootstrap'], env);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /bootstrapped/);
+    assert.equal((await runCli(['bootstrap'], env)).code, 0, 'idempotent');
+
+    const rotated = await runCli(['identity', 'fernet', 'rotate', '--data-dir', dir]);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.stdout, /rotated: key 2 is now primary/);
+    const { readdirSync } = await import('node:fs');
+    assert.deepEqual(readdirSync(`${dir}/fernet-keys`).sort(), ['0', '1', '2']);
+  });
+
+  it('serve runs one role from configuration given in the environment, after bootstrap', async () => {
     const dir = tempDir(after);
     const offset = randomPortOffset();
     const env = {
@@ -60,6 +81,13 @@ describe('stratus commands', () => {
       STRATUS_CORE__PORT_OFFSET: String(offset),
       STRATUS_LOG__LEVEL: 'warn',
     };
+    const password = 'serve-secret';
+    const boot = await runCli(['bootstrap'], {
+      ...env,
+      STRATUS_IDENTITY__ADMIN_PASSWORD: password,
+    });
+    assert.equal(boot.code, 0, boot.stderr);
+    // The admin exists now: the API starts without being given the password.
     const serve = await startStratus(['serve', 'identity:api'], 'Serving identity:api', env);
     try {
       assert.match(
@@ -67,6 +95,18 @@ describe('stratus commands', () => {
         new RegExp(`Serving identity:api at http://127.0.0.1:${5000 + offset}`),
       );
       assert.equal((await fetch(`http://127.0.0.1:${5000 + offset}/healthcheck`)).status, 200);
+      const auth = {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { id: 'default' }, password } },
+        },
+      };
+      const token = await fetch(`http://127.0.0.1:${5000 + offset}/v3/auth/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ auth }),
+      });
+      assert.equal(token.status, 201);
     } finally {
       const { code } = await serve.stop();
       assert.equal(code, 0, serve.output());

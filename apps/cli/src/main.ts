@@ -1,6 +1,17 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { renderMarkdownReference, renderSample } from '@stratus/config';
-import { createLogger, parseRoleRef, probeHost, startCloud, syncDatabases } from '@stratus/runtime';
+import {
+  cloudCatalog,
+  createLogger,
+  openServiceDatabase,
+  parseRoleRef,
+  probeHost,
+  resolveDataDir,
+  sectionSettings,
+  startCloud,
+  syncDatabases,
+} from '@stratus/runtime';
+import { bootstrapIdentity, identitySection, rotateFernetKeys } from '@stratus/identity';
 import { configFromFlags, parsePortOffset, SECTIONS, type CommonFlags } from './config.js';
 import { formatDoctorReport } from './doctor.js';
 import { waitForSignal } from './process.js';
@@ -104,6 +115,59 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         flags.json ? JSON.stringify(facts, null, 2) + '\n' : formatDoctorReport(facts),
       );
+    });
+
+  program
+    .command('bootstrap')
+    .description(
+      'create the Default domain, admin, roles and catalog (multi-node; `up` does this itself)',
+    )
+    .option('--config <file>', 'configuration file')
+    .action(async (flags: CommonFlags) => {
+      const config = configFromFlags(flags);
+      const settings = sectionSettings(config, identitySection);
+      if (!settings.admin_password) {
+        throw new Error(
+          'set identity.admin_password (or STRATUS_IDENTITY__ADMIN_PASSWORD) to bootstrap',
+        );
+      }
+      const { logger, flush } = createLogger({ ...config.log, level: 'warn' });
+      await syncDatabases(SERVICES, config, logger);
+      const identity = SERVICES.find((s) => s.name === 'identity');
+      if (!identity) throw new Error('this build has no identity service');
+      const database = await openServiceDatabase(identity, config, logger);
+      try {
+        await bootstrapIdentity({
+          database,
+          settings,
+          region: config.core.region,
+          catalog: cloudCatalog(SERVICES, config),
+        });
+      } finally {
+        await database.close();
+        flush();
+      }
+      out('bootstrapped: Default domain, admin project and user, roles, catalog');
+    });
+
+  program
+    .command('identity')
+    .description('identity administration')
+    .command('fernet')
+    .description('Fernet token keys')
+    .command('rotate')
+    .description(
+      'rotate the Fernet keys (staged becomes primary); running servers pick it up within 30 s',
+    )
+    .option('--config <file>', 'configuration file')
+    .option('--data-dir <dir>', 'data directory (where fernet-keys/ lives by default)')
+    .action(async (flags: CommonFlags) => {
+      const config = configFromFlags(flags);
+      const primary = await rotateFernetKeys(
+        sectionSettings(config, identitySection),
+        resolveDataDir(config),
+      );
+      out(`rotated: key ${primary} is now primary`);
     });
 
   program

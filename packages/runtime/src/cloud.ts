@@ -122,20 +122,9 @@ export async function startCloud(options: StartOptions): Promise<RunningCloud> {
 
   try {
     const host = config.core.host || hostname();
-    const publicHost = config.core.public_host || config.core.bind_host;
     const port = (name: PortName): number => portFor(name, config.core.port_offset);
-    const publicUrl = (name: PortName): string => `http://${formatHost(publicHost)}:${port(name)}`;
-    const catalog = services.flatMap((s) =>
-      s.catalog
-        ? [
-            {
-              type: s.catalog.type,
-              name: s.catalog.name,
-              url: `${publicUrl(s.catalog.port)}${s.catalog.path}`,
-            },
-          ]
-        : [],
-    );
+    const publicUrl = (name: PortName): string => publicUrlFor(config, name);
+    const catalog = cloudCatalog(services, config);
     for (const ref of wanted) {
       const service = services.find((s) => s.name === ref.service);
       const role = service?.roles[ref.role];
@@ -171,6 +160,30 @@ export async function startCloud(options: StartOptions): Promise<RunningCloud> {
     throw err;
   }
   return { dataDir, roles: running.map((r) => r.ref), bus, stop };
+}
+
+/** The URL clients reach a port by: the public host (or the bind address) and the port. */
+export function publicUrlFor(config: CloudConfig, name: PortName): string {
+  const host = config.core.public_host || config.core.bind_host;
+  return `http://${formatHost(host)}:${portFor(name, config.core.port_offset)}`;
+}
+
+/** The catalog entry of every service of a cloud, for the identity bootstrap. */
+export function cloudCatalog(
+  services: readonly ServiceDefinition[],
+  config: CloudConfig,
+): Array<{ type: string; name: string; url: string }> {
+  return services.flatMap((s) =>
+    s.catalog
+      ? [
+          {
+            type: s.catalog.type,
+            name: s.catalog.name,
+            url: `${publicUrlFor(config, s.catalog.port)}${s.catalog.path}`,
+          },
+        ]
+      : [],
+  );
 }
 
 /** The address to connect to for a listening address (the wildcards mean loopback). */

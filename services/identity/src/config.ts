@@ -71,7 +71,7 @@ export const identitySection = defineSection(
         minimum: 0,
         default: 0,
         description:
-          'A new password must differ from this many previous ones. 0 or 1: only from none.',
+          'A new password must differ from this many most recent ones, the current one included (1: not the same again). 0: no check.',
       }),
       minimum_password_age_days: Type.Integer({
         minimum: 0,

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { BadRequest, Forbidden, NotFound, Unauthorized, defineError } from '@stratus/common';
 import type { Selectable } from 'kysely';
 import type { UserRow } from '../store/schema.js';
+import { parseJson } from '../api/http.js';
 import type { Identity } from './identity.js';
 import { revoke } from './identity.js';
 import { DEFAULT_DOMAIN_ID } from './bootstrap.js';
@@ -77,7 +78,10 @@ export async function checkPassword(
   const user = await findUser(identity, ref);
   const { settings } = identity;
   const now = new Date();
+  // Keystone's per-user options exempt service accounts from the compliance rules.
+  const options = parseJson(user.options);
   if (
+    options['ignore_lockout_failure_attempts'] !== true &&
     settings.lockout_failure_attempts > 0 &&
     user.failed_auth_count >= settings.lockout_failure_attempts &&
     user.failed_auth_at
@@ -109,7 +113,11 @@ export async function checkPassword(
     .where('id', '=', user.domain_id)
     .executeTakeFirst();
   if (!domain?.enabled) return fail();
-  if (current?.expires_at && current.expires_at <= now) {
+  if (
+    options['ignore_password_expiry'] !== true &&
+    current?.expires_at &&
+    current.expires_at <= now
+  ) {
     throw new PasswordExpired(
       `The password is expired and needs to be changed for user: ${user.id}.`,
     );

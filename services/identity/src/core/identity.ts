@@ -23,6 +23,8 @@ export interface Identity {
   logger: Logger;
   /** The region of the catalog this cloud bootstraps. */
   region: string;
+  /** Stops background work (key reloads and rotation). */
+  close(): void;
 }
 
 /** Records a revocation event and forgets cached validations: effective at once here. */

@@ -1,11 +1,11 @@
-import { join } from 'node:path';
 import type { Logger } from '@stratus/common';
 import { Enforcer, readPolicyFile, type RuleDefault } from '@stratus/policy';
 import type { Kysely } from 'kysely';
 import type { IdentitySettings } from '../config.js';
 import { identityPolicies } from '../policies/index.js';
 import type { IdentitySchema } from '../store/schema.js';
-import { FernetKeyRepository, TokenFormatter } from '../token/index.js';
+import { TokenFormatter } from '../token/index.js';
+import { fernetRepository, maintainKeys } from './keys.js';
 import type { Identity } from './identity.js';
 import { PasswordHasher } from './passwords.js';
 import { RevocationList } from './revocations.js';
@@ -24,11 +24,10 @@ export interface OpenIdentityOptions {
 /** Sets up the key repository (first start), loads keys, revocations and policy. */
 export async function openIdentity(options: OpenIdentityOptions): Promise<Identity> {
   const { settings } = options;
-  const keys = new FernetKeyRepository(
-    settings.key_repository || join(options.dataDir, 'fernet-keys'),
-  );
+  const keys = fernetRepository(settings, options.dataDir);
   await keys.setup();
   const formatter = await TokenFormatter.fromRepository(keys);
+  const stopKeys = maintainKeys(formatter, keys, settings, options.logger);
   const revocations = new RevocationList(options.db);
   await revocations.sync();
   const enforcer = new Enforcer([...identityPolicies, ...(options.policies ?? [])], {
@@ -51,5 +50,6 @@ export async function openIdentity(options: OpenIdentityOptions): Promise<Identi
     settings,
     logger: options.logger,
     region: options.region,
+    close: stopKeys,
   };
 }

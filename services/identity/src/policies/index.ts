@@ -1,5 +1,8 @@
 import { baseRules, type RuleDefault } from '@stratus/policy';
 import { authPolicies } from './auth.js';
 
-/** Every rule the identity API enforces, with the shared base rules they refer to. */
+/**
+ * The rules every identity API has: the shared base rules and those of versions and
+ * auth. Each resource group brings its own (api/routes.ts lists them all).
+ */
 export const identityPolicies: readonly RuleDefault[] = [...baseRules, ...authPolicies];

@@ -8,7 +8,7 @@ import { migrate, openDatabase, type Database } from '@stratus/db';
 import type { Kysely } from 'kysely';
 import { buildIdentityApi, type RouteRegistrar } from '../api/app.js';
 import type { RuleDefault } from '@stratus/policy';
-import { identitySection } from '../config.js';
+import { identitySection, type IdentitySettings } from '../config.js';
 import { bootstrap, DEFAULT_DOMAIN_ID } from '../core/bootstrap.js';
 import type { Identity } from '../core/identity.js';
 import { openIdentity } from '../core/open.js';
@@ -60,6 +60,8 @@ export interface HarnessOptions {
   /** The route groups under test, and their policy rules. */
   routes?: readonly RouteRegistrar[];
   policies?: readonly RuleDefault[];
+  /** Identity settings for this harness (security compliance rules …). */
+  settings?: Partial<IdentitySettings>;
 }
 
 export async function identityHarness(options: HarnessOptions = {}): Promise<IdentityHarness> {
@@ -73,7 +75,9 @@ export async function identityHarness(options: HarnessOptions = {}): Promise<Ide
   const settings = loadConfig({
     sections: [identitySection],
     env: {},
-    overrides: { identity: { password_hash_rounds: 4, admin_password: ADMIN_PASSWORD } },
+    overrides: {
+      identity: { password_hash_rounds: 4, admin_password: ADMIN_PASSWORD, ...options.settings },
+    },
   }).identity;
   const identity = await openIdentity({
     db,
@@ -81,6 +85,7 @@ export async function identityHarness(options: HarnessOptions = {}): Promise<Ide
     dataDir,
     region: 'RegionOne',
     logger: silentLogger,
+    policies: options.policies ?? [],
   });
   await bootstrap(db, identity.hasher, {
     adminPassword: ADMIN_PASSWORD,
@@ -243,6 +248,7 @@ export async function identityHarness(options: HarnessOptions = {}): Promise<Ide
     },
     token,
     async close() {
+      identity.close();
       await app.close();
       await database.close();
       rmSync(dataDir, { recursive: true, force: true });
