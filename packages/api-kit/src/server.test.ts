@@ -267,6 +267,18 @@ describe('request bodies', () => {
     assert.match(res.json().badRequest.message, /^Malformed request body/);
   });
 
+  it('takes an empty JSON body as no body, as clients send bodiless PUTs', async () => {
+    const app = createApiServer({ service: 'identity', errorFormat: 'keystone' });
+    app.put('/grant', async (request) => ({ body: request.body ?? null }));
+    const res = await app.inject({
+      method: 'PUT',
+      url: '/grant',
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { body: null });
+  });
+
   it('answers a body over the limit with a 413', async () => {
     const big = JSON.stringify({ server: { name: 'x'.repeat(2000) } });
     const res = await post(big, { bodyLimit: 1000 });

@@ -142,6 +142,17 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
   app.addHook('onRoute', (route) => routes.add(route.url, route.method));
 
+  // OpenStack clients (keystoneauth, Tempest) send bodiless PUTs and DELETEs with
+  // `Content-Type: application/json`, which the services accept: an empty JSON body is no
+  // body here, where Fastify's own parser answers 400.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') done(null, undefined);
+    else json(request, text, done);
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     for (const h of idHeaders) void reply.header(h, request.id);
     const inbound = request.headers[REQUEST_ID_HEADER];

@@ -21,6 +21,8 @@ export interface Identity {
   hasher: PasswordHasher;
   settings: IdentitySettings;
   logger: Logger;
+  /** Where keys and other local state live (core.data_dir). */
+  dataDir: string;
   /** The region of the catalog this cloud bootstraps. */
   region: string;
   /** Stops background work (key reloads and rotation). */

@@ -50,6 +50,7 @@ export async function openIdentity(options: OpenIdentityOptions): Promise<Identi
     settings,
     logger: options.logger,
     region: options.region,
+    dataDir: options.dataDir,
     close: stopKeys,
   };
 }
