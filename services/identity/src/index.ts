@@ -13,7 +13,7 @@ import { identitySection, type IdentitySettings } from './config.js';
 import { bootstrap } from './core/bootstrap.js';
 import { openIdentity } from './core/open.js';
 import { PasswordHasher } from './core/passwords.js';
-import { migrations } from './migrations/0001_initial.js';
+import { migrations } from './migrations/index.js';
 import type { IdentitySchema } from './store/schema.js';
 
 export { buildIdentityApi } from './api/app.js';

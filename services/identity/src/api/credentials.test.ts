@@ -340,12 +340,13 @@ describe('identity credentials and application credentials API', () => {
     });
 
     it('gives all the token roles by default, takes a secret and expiry, and refuses roles not held', async () => {
-      const expires = new Date(Date.now() + 3_600_000);
+      // Microseconds, as Tempest sends them: they come back exactly.
+      const expires = new Date(Date.now() + 3_600_000).toISOString().replace('Z', '249');
       const res = await call('POST', `/v3/users/${alice.id}/application_credentials`, aliceToken, {
         application_credential: {
           name: 'all-roles',
           secret: 'my-secret',
-          expires_at: expires.toISOString(),
+          expires_at: expires,
           unrestricted: true,
         },
       });
@@ -353,7 +354,13 @@ describe('identity credentials and application credentials API', () => {
       const ac = res.json().application_credential;
       assert.equal(ac.secret, 'my-secret');
       assert.equal(ac.unrestricted, true);
-      assert.equal(ac.expires_at, expires.toISOString().replace('Z', '000'));
+      assert.equal(ac.expires_at, expires);
+      const shown = await call(
+        'GET',
+        `/v3/users/${alice.id}/application_credentials/${ac.id}`,
+        aliceToken,
+      );
+      assert.equal(shown.json().application_credential.expires_at, expires);
       assert.deepEqual(ac.roles.map((r: { name: string }) => r.name).sort(), ['member', 'reader']);
       const tok = await auth({ id: ac.id, secret: 'my-secret' });
       assert.equal(tok.statusCode, 201);

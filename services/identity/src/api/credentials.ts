@@ -356,7 +356,7 @@ async function renderAppCred(
     id: a.id,
     name: a.name,
     description: a.description,
-    expires_at: a.expires_at ? isoMicrosNaive(a.expires_at) : null,
+    expires_at: a.expires_at ? withMicros(a.expires_at, a.expires_at_micros) : null,
     project_id: a.project_id,
     roles: roles.map((r) => ({ id: r.id, name: r.name, domain_id: r.domain_id || null })),
     unrestricted: a.unrestricted,
@@ -376,6 +376,8 @@ interface AppCredInput {
   description: string | null;
   secret: string;
   expiresAt: Date | null;
+  /** The fraction of a second the client gave, in microseconds. */
+  expiresMicros: number | null;
   unrestricted: boolean;
   roles: Array<{ id?: string; name?: string }>;
   accessRules: Array<Partial<AccessRule>> | undefined;
@@ -408,6 +410,7 @@ function parseAppCred(body: Body): AppCredInput {
   const secret = optString(body, 'secret', { nullable: true }) || generateSecret();
   const expires = optString(body, 'expires_at', { nullable: true });
   let expiresAt: Date | null = null;
+  let expiresMicros: number | null = null;
   if (expires) {
     const parsed = parseTimestamp(expires);
     if (!parsed) throw invalid('expires_at', `'${expires}' is not a 'date-time'`);
@@ -416,6 +419,8 @@ function parseAppCred(body: Body): AppCredInput {
         "The 'expires_at' must not be before now. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.",
       );
     expiresAt = parsed;
+    const fraction = /\.(\d+)/.exec(expires)?.[1];
+    expiresMicros = fraction ? Number(fraction.slice(0, 6).padEnd(6, '0')) : 0;
   }
   const unrestrictedValue = body['unrestricted'];
   if (
@@ -474,6 +479,7 @@ function parseAppCred(body: Body): AppCredInput {
     description,
     secret,
     expiresAt,
+    expiresMicros,
     unrestricted: unrestrictedValue === true,
     roles: roles as Array<{ id?: string; name?: string }>,
     accessRules,
@@ -567,6 +573,7 @@ function registerAppCredRoutes(app: ApiServer, identity: Identity): void {
       secret_hash: await identity.hasher.hash(input.secret),
       description: input.description,
       expires_at: input.expiresAt,
+      expires_at_micros: input.expiresMicros,
       unrestricted: input.unrestricted,
       created_at: new Date(),
     };
@@ -750,4 +757,10 @@ function registerAppCredRoutes(app: ApiServer, identity: Identity): void {
 export function registerCredentialRoutes(app: ApiServer, identity: Identity): void {
   registerCredentialCrud(app, identity);
   registerAppCredRoutes(app, identity);
+}
+
+/** `expires_at` as Keystone prints it, with the microseconds the client sent. */
+function withMicros(at: Date, micros: number | null): string {
+  const text = isoMicrosNaive(at);
+  return micros === null ? text : `${text.slice(0, 19)}.${String(micros).padStart(6, '0')}`;
 }

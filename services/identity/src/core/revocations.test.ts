@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { migrate, openDatabase } from '@stratus/db';
 import { tempDir } from '@stratus/testkit';
-import { migrations } from '../migrations/0001_initial.js';
+import { migrations } from '../migrations/index.js';
 import type { IdentitySchema } from '../store/schema.js';
 import { RevocationList, type TokenFacts } from './revocations.js';
 

@@ -305,5 +305,3 @@ export const initial: Migration = {
       .execute();
   },
 };
-
-export const migrations: readonly Migration[] = [initial];

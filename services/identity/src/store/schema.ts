@@ -123,6 +123,8 @@ export interface ApplicationCredentialRow {
   secret_hash: string;
   description: string | null;
   expires_at: Date | null;
+  /** The microseconds of expires_at, which the timestamp column rounds to milliseconds. */
+  expires_at_micros: number | null;
   unrestricted: boolean;
   created_at: Date;
 }

@@ -12,7 +12,7 @@ import { identitySection, type IdentitySettings } from '../config.js';
 import { bootstrap, DEFAULT_DOMAIN_ID } from '../core/bootstrap.js';
 import type { Identity } from '../core/identity.js';
 import { openIdentity } from '../core/open.js';
-import { migrations } from '../migrations/0001_initial.js';
+import { migrations } from '../migrations/index.js';
 import type { AssignmentType, IdentitySchema } from '../store/schema.js';
 
 export const ADMIN_PASSWORD = 'admin-secret';

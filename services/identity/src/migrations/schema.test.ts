@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { isForeignKeyViolation, isUniqueViolation, migrate } from '@stratus/db';
 import { describeEachDatabase } from '@stratus/db/testing';
-import { migrations } from './0001_initial.js';
+import { migrations } from './index.js';
 
 const now = new Date();
 
@@ -10,7 +10,10 @@ describeEachDatabase('identity schema', (ctx) => {
   it('applies on an empty database and enforces its keys', async () => {
     const database = await ctx.open();
     after(() => database.close());
-    assert.deepEqual(await migrate(database, migrations), ['0001_initial']);
+    assert.deepEqual(
+      await migrate(database, migrations),
+      migrations.map((m) => m.id),
+    );
     assert.deepEqual(await migrate(database, migrations), []);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw rows for a schema test
     const db = database.db as any;

@@ -1,0 +1,6 @@
+import type { Migration } from '@stratus/db';
+import { initial } from './0001_initial.js';
+import { appCredExpiryMicros } from './0002_app_cred_expiry_micros.js';
+
+/** The identity schema's migrations, oldest first. */
+export const migrations: readonly Migration[] = [initial, appCredExpiryMicros];
