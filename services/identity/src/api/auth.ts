@@ -24,12 +24,15 @@ export async function validateToken(
   token: string,
   options: { allowExpired?: boolean; asSubject?: boolean } = {},
 ): Promise<TokenData> {
-  let data: TokenData | undefined;
+  // What a token stands for is remembered briefly (every local change forgets it at
+  // once; see TokenService.resolved): the revocation check below still runs every time.
+  let data = identity.tokens.resolved.get(token) as TokenData | undefined;
+  const remembered = data !== undefined;
   const payload = await identity.tokens.validate(
     token,
     async (p) => {
       try {
-        data = await resolveToken(identity, p);
+        data ??= await resolveToken(identity, p);
       } catch (err) {
         if (options.asSubject && err instanceof Unauthorized) {
           throw new TokenNotFound(`Could not find token: ${token}`);
@@ -40,7 +43,9 @@ export async function validateToken(
     },
     options,
   );
-  return data ?? resolveToken(identity, payload);
+  data ??= await resolveToken(identity, payload);
+  if (!remembered) identity.tokens.resolved.set(token, data);
+  return data;
 }
 
 function ref(row: { id: string; name: string }): { id: string; name: string } {
@@ -208,11 +213,6 @@ export function registerAuthRoutes(app: ApiServer, identity: Identity): void {
     const data = await resolveToken(identity, payload);
     const nocatalog =
       queryBool((request.query as Record<string, unknown>)['nocatalog'], 'nocatalog') ?? false;
-    await identity.db
-      .updateTable('identity_user')
-      .set({ last_active_at: new Date() })
-      .where('id', '=', issue.userId)
-      .execute();
     void reply.header('X-Subject-Token', token);
     return reply.code(201).send(await renderToken(identity, data, !nocatalog));
   });

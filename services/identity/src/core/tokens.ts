@@ -8,6 +8,8 @@ export const TokenNotFound = defineError('TokenNotFound', 404, 'Could not find t
   parent: NotFound,
 });
 
+const RESOLVED_TTL_MS = 5000;
+
 /** A new audit id: 16 random bytes, url-safe base64 without padding, as Keystone makes them. */
 export function newAuditId(): string {
   return randomBytes(16).toString('base64url');
@@ -31,6 +33,12 @@ export interface IssueRequest {
  */
 export class TokenService {
   private readonly cache: LRUCache<string, TokenPayload> | undefined;
+  /**
+   * What validated tokens stand for (user, scope, roles), kept for a few seconds: local
+   * changes forget it at once through invalidate(); changes made by another API process
+   * on the same database show within RESOLVED_TTL_MS, or at once when they revoke.
+   */
+  readonly resolved: LRUCache<string, object>;
 
   constructor(
     private readonly formatter: TokenFormatter,
@@ -42,6 +50,10 @@ export class TokenService {
     },
   ) {
     this.cache = options.cacheSize > 0 ? new LRUCache({ max: options.cacheSize }) : undefined;
+    this.resolved = new LRUCache({
+      max: Math.max(options.cacheSize, 1),
+      ttl: options.cacheSize > 0 ? RESOLVED_TTL_MS : 1,
+    });
   }
 
   issue(req: IssueRequest, now = new Date()): { token: string; payload: TokenPayload } {
@@ -110,7 +122,7 @@ export class TokenService {
 
   /** Revokes one token (and nothing else of its chain), until it would have expired anyway. */
   async revoke(payload: TokenPayload, now = new Date()): Promise<void> {
-    this.cache?.clear();
+    this.invalidate();
     await this.revocations.add(
       { auditId: payload.auditIds[0], issuedBefore: now, expiresAt: payload.expiresAt },
       now,
@@ -120,5 +132,6 @@ export class TokenService {
   /** Something that tokens depend on changed: forget cached validations. */
   invalidate(): void {
     this.cache?.clear();
+    this.resolved.clear();
   }
 }
