@@ -1,38 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Enforcer, type RuleDefault } from '@stratus/policy';
-import { identityPolicies } from '../policies/index.js';
 import { catalogPolicies } from '../policies/catalog.js';
 import { identityHarness, type IdentityHarness } from '../testing/harness.js';
-import type { RouteRegistrar } from './app.js';
 import { registerCatalogRoutes } from './catalog.js';
-
-/**
- * The harness takes `policies` but (today) does not hand them to openIdentity: register
- * them here when they are missing, so these tests run the real rules either way.
- */
-async function harnessWith(
-  routes: RouteRegistrar[],
-  policies: readonly RuleDefault[],
-): Promise<IdentityHarness> {
-  const h = await identityHarness({ routes, policies });
-  const missing = policies.filter((p) => h.identity.enforcer.effectiveRule(p.name) === undefined);
-  if (missing.length > 0) {
-    const names = new Set(identityPolicies.map((p) => p.name));
-    h.identity.enforcer = new Enforcer([
-      ...identityPolicies,
-      ...policies.filter((p) => !names.has(p.name)),
-    ]);
-  }
-  return h;
-}
 
 describe('identity catalog API (regions, services, endpoints)', () => {
   let h: IdentityHarness;
   let admin: Record<string, string>;
   let readerToken: string;
   before(async () => {
-    h = await harnessWith([registerCatalogRoutes], catalogPolicies);
+    h = await identityHarness({ routes: [registerCatalogRoutes], policies: catalogPolicies });
     admin = { 'x-auth-token': h.adminToken };
     const project = await h.project();
     const reader = await h.user();

@@ -4,31 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Enforcer, type RuleDefault } from '@stratus/policy';
 import { credentialKeyDirectory } from '../core/credential-keys.js';
 import type { Identity } from '../core/identity.js';
-import { identityPolicies } from '../policies/index.js';
 import { credentialPolicies } from '../policies/credentials.js';
 import { identityHarness, type IdentityHarness, type TestUser } from '../testing/harness.js';
-import type { RouteRegistrar } from './app.js';
 import { registerCredentialRoutes } from './credentials.js';
-
-/** The harness with one group's routes and rules (registering the rules only once). */
-async function harnessWith(
-  routes: RouteRegistrar[],
-  policies: readonly RuleDefault[],
-): Promise<IdentityHarness> {
-  const h = await identityHarness({ routes, policies });
-  const missing = policies.filter((p) => h.identity.enforcer.effectiveRule(p.name) === undefined);
-  if (missing.length > 0) {
-    const names = new Set(identityPolicies.map((p) => p.name));
-    h.identity.enforcer = new Enforcer([
-      ...identityPolicies,
-      ...policies.filter((p) => !names.has(p.name)),
-    ]);
-  }
-  return h;
-}
 
 describe('credential key repository location', () => {
   const identity = (settings: object, dataDir?: string) =>
@@ -54,7 +34,7 @@ describe('identity credentials and application credentials API', () => {
   let aliceToken: string;
   let bobToken: string;
   before(async () => {
-    h = await harnessWith([registerCredentialRoutes], credentialPolicies);
+    h = await identityHarness({ routes: [registerCredentialRoutes], policies: credentialPolicies });
     keyDir = mkdtempSync(join(tmpdir(), 'cred-keys-'));
     h.identity.settings = { ...h.identity.settings, credential_key_repository: join(keyDir, 'k') };
     projectId = await h.project();

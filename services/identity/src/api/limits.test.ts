@@ -1,28 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Enforcer, type RuleDefault } from '@stratus/policy';
-import { identityPolicies } from '../policies/index.js';
 import { limitPolicies } from '../policies/limits.js';
 import { identityHarness, type IdentityHarness } from '../testing/harness.js';
-import type { RouteRegistrar } from './app.js';
 import { registerLimitRoutes } from './limits.js';
-
-/** The harness with one group's routes and rules (registering the rules only once). */
-async function harnessWith(
-  routes: RouteRegistrar[],
-  policies: readonly RuleDefault[],
-): Promise<IdentityHarness> {
-  const h = await identityHarness({ routes, policies });
-  const missing = policies.filter((p) => h.identity.enforcer.effectiveRule(p.name) === undefined);
-  if (missing.length > 0) {
-    const names = new Set(identityPolicies.map((p) => p.name));
-    h.identity.enforcer = new Enforcer([
-      ...identityPolicies,
-      ...policies.filter((p) => !names.has(p.name)),
-    ]);
-  }
-  return h;
-}
 
 describe('identity unified limits API', () => {
   let h: IdentityHarness;
@@ -31,7 +11,7 @@ describe('identity unified limits API', () => {
   let otherProject: string;
   let memberToken: string;
   before(async () => {
-    h = await harnessWith([registerLimitRoutes], limitPolicies);
+    h = await identityHarness({ routes: [registerLimitRoutes], policies: limitPolicies });
     serviceId = (await h.db.selectFrom('service').select('id').executeTakeFirstOrThrow()).id;
     projectId = await h.project();
     otherProject = await h.project();

@@ -7,14 +7,9 @@ import { registerOAuth1Routes, type ConsumerRow } from './oauth1.js';
 type Json = Record<string, unknown>;
 const CONSUMERS = '/v3/OS-OAUTH1/consumers';
 
-/**
- * The harness migrates its database with the migrations wired into it, which may not
- * include 0003 yet, and `migrate()` wants a Database, not the harness's Kysely: so the
- * migration's `up` is applied to the harness's database directly.
- */
-async function harness(): Promise<IdentityHarness> {
-  const h = await identityHarness({ routes: [registerOAuth1Routes], policies: oauth1Policies });
-  return h;
+/** The identity API with this group's routes and rules (every migration applied). */
+function harness(): Promise<IdentityHarness> {
+  return identityHarness({ routes: [registerOAuth1Routes], policies: oauth1Policies });
 }
 
 describe('identity OAuth1 consumers API (/v3/OS-OAUTH1/consumers)', () => {

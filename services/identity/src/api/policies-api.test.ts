@@ -8,14 +8,9 @@ import { registerPolicyRoutes } from './policies-api.js';
 
 type Json = Record<string, unknown>;
 
-/**
- * The harness migrates its database with the migrations wired into it, which may not
- * include 0003 yet, and `migrate()` wants a Database, not the harness's Kysely: so the
- * migration's `up` is applied to the harness's database directly.
- */
-async function harness(): Promise<IdentityHarness> {
-  const h = await identityHarness({ routes: [registerPolicyRoutes], policies: policyBlobPolicies });
-  return h;
+/** The identity API with this group's routes and rules (every migration applied). */
+function harness(): Promise<IdentityHarness> {
+  return identityHarness({ routes: [registerPolicyRoutes], policies: policyBlobPolicies });
 }
 
 describe('identity policy-blob API (/v3/policies)', () => {

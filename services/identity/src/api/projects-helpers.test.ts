@@ -4,8 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { hexId } from '@stratus/common';
-import { Enforcer } from '@stratus/policy';
-import { identityPolicies } from '../policies/index.js';
 import { projectPolicies } from '../policies/projects.js';
 import { identityHarness, type IdentityHarness } from '../testing/harness.js';
 import { registerProjectRoutes } from './projects.js';
@@ -25,10 +23,6 @@ export interface ProjectsHarness extends IdentityHarness {
 /** The identity API with the domain and project routes, on a fresh database. */
 export async function projectsHarness(): Promise<ProjectsHarness> {
   const h = await identityHarness({ routes: [registerProjectRoutes], policies: projectPolicies });
-  // Older harnesses dropped `policies`; register them here if they did not arrive.
-  if (h.identity.enforcer.effectiveRule('identity:get_project') === undefined) {
-    h.identity.enforcer = new Enforcer([...identityPolicies, ...projectPolicies]);
-  }
   const call = async (
     method: string,
     url: string,

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hexId } from '@stratus/common';
-import { Enforcer } from '@stratus/policy';
-import { identityPolicies } from '../policies/index.js';
 import { rolePolicies } from '../policies/roles.js';
 import { identityHarness, type IdentityHarness } from '../testing/harness.js';
 import { registerRoleRoutes } from './roles.js';
@@ -31,9 +29,6 @@ interface Assignment {
 /** A harness with the role routes, and their rules in the enforcer. */
 async function rolesHarness(): Promise<IdentityHarness> {
   const h = await identityHarness({ routes: [registerRoleRoutes], policies: rolePolicies });
-  // The harness does not hand `policies` to openIdentity (yet): register them here.
-  if (h.identity.enforcer.effectiveRule('identity:get_role') === undefined)
-    h.identity.enforcer = new Enforcer([...identityPolicies, ...rolePolicies]);
   return h;
 }
 

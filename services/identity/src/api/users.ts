@@ -456,13 +456,7 @@ export function registerUserRoutes(app: ApiServer, identity: Identity): void {
     await storing(
       () =>
         db.transaction().execute(async (trx) => {
-          const taken = await trx
-            .selectFrom('identity_user')
-            .select('id')
-            .where('domain_id', '=', domainId)
-            .where('name', '=', name)
-            .executeTakeFirst();
-          if (taken) throw duplicate('user', name, domainId);
+          await assertNameFree(trx, 'identity_user', domainId, name);
           await trx
             .insertInto('identity_user')
             .values({
@@ -551,16 +545,8 @@ export function registerUserRoutes(app: ApiServer, identity: Identity): void {
     await storing(
       () =>
         db.transaction().execute(async (trx) => {
-          if (name !== before.name) {
-            const taken = await trx
-              .selectFrom('identity_user')
-              .select('id')
-              .where('domain_id', '=', before.domain_id)
-              .where('name', '=', name)
-              .where('id', '!=', id)
-              .executeTakeFirst();
-            if (taken) throw duplicate('user', name, before.domain_id);
-          }
+          if (name !== before.name)
+            await assertNameFree(trx, 'identity_user', before.domain_id, name, id);
           await trx
             .updateTable('identity_user')
             .set({
@@ -768,13 +754,7 @@ export function registerUserRoutes(app: ApiServer, identity: Identity): void {
     await storing(
       () =>
         db.transaction().execute(async (trx) => {
-          const taken = await trx
-            .selectFrom('identity_group')
-            .select('id')
-            .where('domain_id', '=', domainId)
-            .where('name', '=', name)
-            .executeTakeFirst();
-          if (taken) throw duplicate('group', name, domainId);
+          await assertNameFree(trx, 'identity_group', domainId, name);
           await trx
             .insertInto('identity_group')
             .values({
@@ -842,16 +822,8 @@ export function registerUserRoutes(app: ApiServer, identity: Identity): void {
     await storing(
       () =>
         db.transaction().execute(async (trx) => {
-          if (name !== before.name) {
-            const taken = await trx
-              .selectFrom('identity_group')
-              .select('id')
-              .where('domain_id', '=', before.domain_id)
-              .where('name', '=', name)
-              .where('id', '!=', id)
-              .executeTakeFirst();
-            if (taken) throw duplicate('group', name, before.domain_id);
-          }
+          if (name !== before.name)
+            await assertNameFree(trx, 'identity_group', before.domain_id, name, id);
           await trx
             .updateTable('identity_group')
             .set({
@@ -1027,4 +999,25 @@ async function checkOriginal(
       .execute();
   }
   return user;
+}
+
+/**
+ * Names are unique per domain, for users and for groups: Keystone's 409 with its message,
+ * checked inside the transaction that writes (the unique index backs it up).
+ */
+async function assertNameFree(
+  trx: Kysely<IdentitySchema>,
+  table: 'identity_user' | 'identity_group',
+  domainId: string,
+  name: string,
+  exceptId?: string,
+): Promise<void> {
+  let q = trx
+    .selectFrom(table)
+    .select('id')
+    .where('domain_id', '=', domainId)
+    .where('name', '=', name);
+  if (exceptId !== undefined) q = q.where('id', '!=', exceptId);
+  if (await q.executeTakeFirst())
+    throw duplicate(table === 'identity_user' ? 'user' : 'group', name, domainId);
 }
