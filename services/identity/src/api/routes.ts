@@ -2,6 +2,7 @@ import type { RuleDefault } from '@stratus/policy';
 import { catalogPolicies } from '../policies/catalog.js';
 import { credentialPolicies } from '../policies/credentials.js';
 import { domainConfigPolicies } from '../policies/domain-config.js';
+import { ec2Policies } from '../policies/ec2.js';
 import { endpointGroupPolicies } from '../policies/endpoint-groups.js';
 import { limitPolicies } from '../policies/limits.js';
 import { oauth1Policies } from '../policies/oauth1.js';
@@ -13,6 +14,7 @@ import type { RouteRegistrar } from './app.js';
 import { registerCatalogRoutes } from './catalog.js';
 import { registerCredentialRoutes } from './credentials.js';
 import { registerDomainConfigRoutes } from './domain-config.js';
+import { registerEc2Routes } from './ec2.js';
 import { registerEndpointGroupRoutes } from './endpoint-groups.js';
 import { registerLimitRoutes } from './limits.js';
 import { registerOAuth1Routes } from './oauth1.js';
@@ -34,6 +36,7 @@ export const routeGroups: ReadonlyArray<{
   { routes: registerRoleRoutes, policies: rolePolicies },
   { routes: registerCatalogRoutes, policies: catalogPolicies },
   { routes: registerCredentialRoutes, policies: credentialPolicies },
+  { routes: registerEc2Routes, policies: ec2Policies },
   { routes: registerLimitRoutes, policies: limitPolicies },
   { routes: registerPolicyRoutes, policies: policyBlobPolicies },
   { routes: registerOAuth1Routes, policies: oauth1Policies },
