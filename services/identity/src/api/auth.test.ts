@@ -205,6 +205,13 @@ describe('validating and revoking tokens', async () => {
       headers: { 'x-auth-token': token },
     });
     assert.equal(asCaller.statusCode, 401);
+    // Rescoping a revoked token: 404, as Keystone answers (Tempest checks it).
+    const rescope = await h.app.inject({
+      method: 'POST',
+      url: '/v3/auth/tokens',
+      payload: { auth: { identity: { methods: ['token'], token: { id: token } } } },
+    });
+    assert.equal(rescope.statusCode, 404);
     // Revoking one token leaves the user's others alone.
     const other = await h.token(user, { project: { id: project } });
     assert.equal((await check('GET', other)).statusCode, 200);

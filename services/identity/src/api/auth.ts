@@ -143,7 +143,8 @@ async function authenticate(
     } else if (method === 'token') {
       if (typeof id.token?.id !== 'string')
         throw new BadRequest("Invalid input for field 'identity/token/id': required.");
-      const data = await validateToken(identity, id.token.id);
+      // Keystone answers an invalid token given as a method like a subject token: 404.
+      const data = await validateToken(identity, id.token.id, { asSubject: true });
       // A token made from an application credential cannot be turned into a broader one.
       if (data.appCred)
         throw new Unauthorized('A token made from an application credential cannot be rescoped.');
