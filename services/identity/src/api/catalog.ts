@@ -370,7 +370,8 @@ function registerServiceRoutes(app: ApiServer, identity: Identity): void {
 // ---------------------------------------------------------------------------------------
 // Endpoints
 
-function renderEndpoint(request: FastifyRequest, e: Selectable<EndpointRow>): Body {
+/** Keystone's endpoint body (also the endpoint groups' `/endpoints` list). */
+export function renderEndpoint(request: FastifyRequest, e: Selectable<EndpointRow>): Body {
   return {
     ...parseJson(e.extra),
     id: e.id,

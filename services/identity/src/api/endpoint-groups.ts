@@ -5,7 +5,14 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely, Selectable } from 'kysely';
 import type { Identity } from '../core/identity.js';
 import type { EndpointRow, IdentitySchema, ProjectRow } from '../store/schema.js';
-import { filterString, invalid, member, optString, requireMatchingId } from './catalog.js';
+import {
+  filterString,
+  invalid,
+  member,
+  optString,
+  renderEndpoint,
+  requireMatchingId,
+} from './catalog.js';
 import { authorize, collection, notFound, parseJson, selfLink } from './http.js';
 
 /**
@@ -33,21 +40,6 @@ function renderGroup(request: FastifyRequest, g: EndpointGroupRow): Body {
     description: g.description,
     filters: parseJson(g.filters),
     links: { self: selfLink(request, `OS-EP-FILTER/endpoint_groups/${g.id}`) },
-  };
-}
-
-/** As catalog.ts renders an endpoint (GET /v3/endpoints/{id}). */
-function renderEndpoint(request: FastifyRequest, e: Selectable<EndpointRow>): Body {
-  return {
-    ...parseJson(e.extra),
-    id: e.id,
-    interface: e.interface,
-    region_id: e.region_id,
-    region: e.region_id,
-    service_id: e.service_id,
-    url: e.url,
-    enabled: e.enabled,
-    links: { self: selfLink(request, `endpoints/${e.id}`) },
   };
 }
 
