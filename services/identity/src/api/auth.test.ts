@@ -314,6 +314,14 @@ describe('auth discovery routes', async () => {
     assert.ok(!projects.projects.some((p) => p.id === other));
     const system = (await get('/v3/auth/system', token)).json() as { system: unknown[] };
     assert.deepEqual(system.system, []);
+    await h.grant({ userId: user.id }, 'reader', { domainId: 'default' });
+    const domains = (await get('/v3/auth/domains', token)).json() as {
+      domains: Array<{ id: string }>;
+    };
+    assert.deepEqual(
+      domains.domains.map((d) => d.id),
+      ['default'],
+    );
   });
 });
 

@@ -264,7 +264,7 @@ export function registerAuthRoutes(app: ApiServer, identity: Identity): void {
   app.get('/v3/auth/projects', async (request) => {
     authorize(identity, request, 'identity:get_auth_projects');
     const userId = request.context.user_id ?? '';
-    const projects = await scopableProjects(identity, userId);
+    const projects = await scopable(identity, userId, false);
     return collection(
       request,
       'projects',
@@ -286,7 +286,7 @@ export function registerAuthRoutes(app: ApiServer, identity: Identity): void {
   app.get('/v3/auth/domains', async (request) => {
     authorize(identity, request, 'identity:get_auth_domains');
     const userId = request.context.user_id ?? '';
-    const domains = await scopableDomains(identity, userId);
+    const domains = await scopable(identity, userId, true);
     return collection(
       request,
       'domains',
@@ -314,33 +314,22 @@ export function registerAuthRoutes(app: ApiServer, identity: Identity): void {
   });
 }
 
-/** Enabled projects (of enabled domains) where the user holds a role, directly or not. */
-async function scopableProjects(identity: Identity, userId: string) {
-  const projects = await identity.db
+/**
+ * Enabled projects (or domains) where the user's token would carry roles: direct, via a
+ * group, inherited or implied — the same test token issue applies.
+ */
+async function scopable(identity: Identity, userId: string, domains: boolean) {
+  const rows = await identity.db
     .selectFrom('project')
     .selectAll()
-    .where('is_domain', '=', false)
+    .where('is_domain', '=', domains)
     .where('enabled', '=', true)
     .orderBy('name')
     .execute();
   const out = [];
-  for (const p of projects) {
-    if ((await effectiveRoles(identity.db, userId, { projectId: p.id })).length > 0) out.push(p);
-  }
-  return out;
-}
-
-async function scopableDomains(identity: Identity, userId: string) {
-  const domains = await identity.db
-    .selectFrom('project')
-    .selectAll()
-    .where('is_domain', '=', true)
-    .where('enabled', '=', true)
-    .orderBy('name')
-    .execute();
-  const out = [];
-  for (const d of domains) {
-    if ((await effectiveRoles(identity.db, userId, { domainId: d.id })).length > 0) out.push(d);
+  for (const row of rows) {
+    const scope = domains ? { domainId: row.id } : { projectId: row.id };
+    if ((await effectiveRoles(identity.db, userId, scope)).length > 0) out.push(row);
   }
   return out;
 }
