@@ -10,6 +10,8 @@ import YAML from 'yaml';
  */
 export interface CloudSecrets {
   admin_password: string;
+  /** The service users' password (service_auth.password). */
+  service_password: string;
 }
 
 const SECRETS_FILE = 'secrets.yaml';
@@ -30,8 +32,14 @@ export async function loadOrCreateSecrets(
   const secrets: CloudSecrets = {
     admin_password:
       preset.admin_password || existing.admin_password || randomBytes(18).toString('base64url'),
+    service_password:
+      preset.service_password || existing.service_password || randomBytes(18).toString('base64url'),
   };
-  if (created || secrets.admin_password !== existing.admin_password) {
+  if (
+    created ||
+    secrets.admin_password !== existing.admin_password ||
+    secrets.service_password !== existing.service_password
+  ) {
     await writePrivate(path, YAML.stringify(secrets));
   }
   return { secrets, created };

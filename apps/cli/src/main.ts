@@ -142,6 +142,7 @@ export async function main(argv: string[]): Promise<number> {
           settings,
           region: config.core.region,
           catalog: cloudCatalog(SERVICES, config),
+          servicePassword: config.service_auth.password,
         });
       } finally {
         await database.close();

@@ -35,12 +35,14 @@ export async function up(flags: CommonFlags, out: (line: string) => void): Promi
   try {
     // A password set in the configuration wins; otherwise the one generated on the first start.
     const configured = sectionSettings(config, identitySection).admin_password;
-    const { secrets, created } = await loadOrCreateSecrets(
-      dataDir,
-      configured ? { admin_password: configured } : {},
-    );
+    const servicePassword = config.service_auth.password;
+    const { secrets, created } = await loadOrCreateSecrets(dataDir, {
+      ...(configured ? { admin_password: configured } : {}),
+      ...(servicePassword ? { service_password: servicePassword } : {}),
+    });
     const withPassword = configFromFlags(flags, {
       identity: { admin_password: secrets.admin_password },
+      service_auth: { password: secrets.service_password },
     });
     cloud = await startCloud({ services: SERVICES, config: withPassword, logger });
     await Promise.all(

@@ -48,6 +48,11 @@ export interface KeystoneAuth {
   authenticate(request: FastifyRequest): Promise<RequestContext | undefined>;
   /** `Keystone uri="…"`, for the WWW-Authenticate header of a 401. */
   readonly wwwAuthenticate: string;
+  /**
+   * GET `<authUrl><path>` as the service user (e.g. `/limits?project_id=…`): the JSON
+   * body, or ServiceUnavailable when identity cannot answer.
+   */
+  identityGet(path: string): Promise<unknown>;
 }
 
 export function keystoneAuth(options: KeystoneAuthOptions): KeystoneAuth {
@@ -138,7 +143,23 @@ export function keystoneAuth(options: KeystoneAuthOptions): KeystoneAuth {
     return context;
   };
 
+  const identityGet = async (path: string, retried = false): Promise<unknown> => {
+    const res = await doFetch(`${authUrl}${path}`, {
+      headers: { 'x-auth-token': await obtainServiceToken(), accept: 'application/json' },
+    }).catch((err: unknown) => {
+      throw new ServiceUnavailable(`identity service unreachable: ${(err as Error).message}`);
+    });
+    if (res.status === 401 && !retried) {
+      serviceToken = undefined;
+      return identityGet(path, true);
+    }
+    if (res.status !== 200)
+      throw new ServiceUnavailable(`identity refused GET ${path} (HTTP ${res.status})`);
+    return res.json();
+  };
+
   return {
+    identityGet,
     wwwAuthenticate: `Keystone uri="${authUrl}"`,
     async authenticate(request) {
       const token = request.headers['x-auth-token'];

@@ -1,7 +1,13 @@
-import type { ApiServer, HealthCheck } from '@stratus/api-kit';
+import {
+  keystoneAuth,
+  type ApiServer,
+  type HealthCheck,
+  type KeystoneAuth,
+} from '@stratus/api-kit';
 import { pingDatabase, type Database } from '@stratus/db';
 import { connectHost, formatHost } from './cloud.js';
-import type { PortName } from './ports.js';
+import { portFor, type PortName } from './ports.js';
+import { sectionSettings, serviceAuthSection } from './sections.js';
 import type { RoleContext, RunningRole } from './service.js';
 
 /** Serves an API application on its standard port (plus offset) until stopped. */
@@ -34,4 +40,29 @@ export async function startApiRole(
 /** The `/healthcheck` probe of a role that uses its service's database. */
 export function databaseHealthCheck(database: Database<unknown>): HealthCheck {
   return { name: 'database', check: () => pingDatabase(database) };
+}
+
+/**
+ * How an API role other than identity's checks its callers' tokens: keystoneAuth as the
+ * service's own user (`glance` …, in the `service_auth` project), against
+ * `service_auth.auth_url` or, when that is empty, this node's identity service.
+ */
+export function serviceKeystoneAuth(ctx: RoleContext, userName: string): KeystoneAuth {
+  const settings = sectionSettings(ctx.config, serviceAuthSection);
+  if (!settings.password) {
+    throw new Error(
+      `${ctx.service}:${ctx.role} needs service_auth.password (STRATUS_SERVICE_AUTH__PASSWORD) to validate tokens`,
+    );
+  }
+  const local = `http://${formatHost(connectHost(ctx.bindHost))}:${portFor('identity', ctx.config.core.port_offset)}/v3`;
+  return keystoneAuth({
+    authUrl: settings.auth_url || local,
+    serviceUser: {
+      name: userName,
+      password: settings.password,
+      domain: settings.domain,
+      project: settings.project,
+      projectDomain: settings.domain,
+    },
+  });
 }

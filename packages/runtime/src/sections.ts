@@ -81,6 +81,36 @@ export const apiSection = defineSection(
   ),
 );
 
+export const serviceAuthSection = defineSection(
+  'service_auth',
+  Type.Object(
+    {
+      auth_url: Type.String({
+        default: '',
+        description:
+          "The identity endpoint services validate tokens at (keystonemiddleware's auth_url). Empty: this cloud's identity service.",
+      }),
+      password: Type.String({
+        default: '',
+        secret: true,
+        description:
+          'Password of the service users (glance, …) that validate tokens. `stratus up` generates one; set the same on every node.',
+      }),
+      project: Type.String({
+        minLength: 1,
+        default: 'service',
+        description: 'The project the service users are scoped to.',
+      }),
+      domain: Type.String({
+        minLength: 1,
+        default: 'Default',
+        description: 'The domain of the service users and of their project.',
+      }),
+    },
+    { description: "How services authenticate their callers' tokens with identity." },
+  ),
+);
+
 /** Every section Stratus knows, in the order the sample prints them. */
 export const CLOUD_SECTIONS = [
   coreSection,
@@ -88,6 +118,7 @@ export const CLOUD_SECTIONS = [
   databaseSection,
   busSection,
   apiSection,
+  serviceAuthSection,
 ] as const;
 
 export type CloudConfig = ConfigOf<typeof CLOUD_SECTIONS>;

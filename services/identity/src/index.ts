@@ -2,6 +2,8 @@ import type { Database } from '@stratus/db';
 import {
   databaseHealthCheck,
   resolveDataDir,
+  sectionSettings,
+  serviceAuthSection,
   startApiRole,
   type RoleContext,
   type ServiceDefinition,
@@ -26,6 +28,11 @@ export interface BootstrapIdentityOptions {
   settings: IdentitySettings;
   region: string;
   catalog: ReadonlyArray<{ type: string; name: string; url: string }>;
+  /**
+   * The password of the service users: one per catalog entry besides identity, named
+   * after it (`glance` …), which other services validate tokens as. Empty: none made.
+   */
+  servicePassword?: string;
 }
 
 /**
@@ -41,6 +48,11 @@ export async function bootstrapIdentity(options: BootstrapIdentityOptions): Prom
   await bootstrap(options.database.db as Kysely<IdentitySchema>, hasher, {
     adminPassword: settings.admin_password,
     region: options.region,
+    serviceUsers: options.servicePassword
+      ? options.catalog
+          .filter((c) => c.type !== 'identity')
+          .map((c) => ({ name: c.name, password: options.servicePassword ?? '' }))
+      : [],
     catalog: options.catalog.map((c) => ({
       type: c.type,
       name: c.name,
@@ -66,6 +78,7 @@ async function startApi(ctx: RoleContext) {
     settings,
     region: ctx.config.core.region,
     catalog: ctx.catalog,
+    servicePassword: sectionSettings(ctx.config, serviceAuthSection).password,
   });
   const app = buildIdentityApi(identity, {
     logger: ctx.logger,

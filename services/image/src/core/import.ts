@@ -1,0 +1,298 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { BadRequest } from '@stratus/common';
+import type { ImageLocation } from '../db/schema.js';
+import type { ImageStore } from '../store/index.js';
+import { locationsOf } from './images.js';
+import { heartbeat, ingestData, type Ingested } from './ingest.js';
+import { finishTask } from './tasks.js';
+import type { ImageService } from './service.js';
+import { ImageFormatMismatch, UnsafeImage } from '../format/index.js';
+
+export type ImportMethod = 'glance-direct' | 'web-download' | 'copy-image';
+
+export interface ImportJob {
+  imageId: string;
+  taskId: string;
+  method: ImportMethod;
+  /** Target store ids. */
+  stores: string[];
+  allStoresMustSucceed: boolean;
+  uri?: string;
+  /** Bytes each copy may have (image_size_cap, or what the quota leaves). */
+  sizeCap: number;
+}
+
+function isBadData(err: unknown): boolean {
+  return err instanceof ImageFormatMismatch || err instanceof UnsafeImage;
+}
+
+/** Sets (or, with null, removes) one of the image's `os_glance_*` bookkeeping properties. */
+export async function setProperty(
+  service: ImageService,
+  imageId: string,
+  name: string,
+  value: string | null,
+): Promise<void> {
+  await service.db.transaction().execute(async (trx) => {
+    await trx
+      .deleteFrom('image_property')
+      .where('image_id', '=', imageId)
+      .where('name', '=', name)
+      .execute();
+    if (value !== null)
+      await trx.insertInto('image_property').values({ image_id: imageId, name, value }).execute();
+  });
+}
+
+async function getProperty(
+  service: ImageService,
+  imageId: string,
+  name: string,
+): Promise<string[]> {
+  const row = await service.db
+    .selectFrom('image_property')
+    .select('value')
+    .where('image_id', '=', imageId)
+    .where('name', '=', name)
+    .executeTakeFirst();
+  return row && row.value !== '' ? row.value.split(',') : [];
+}
+
+async function moveStore(service: ImageService, imageId: string, storeId: string, failed: boolean) {
+  const pending = (await getProperty(service, imageId, 'os_glance_importing_to_stores')).filter(
+    (s) => s !== storeId,
+  );
+  await setProperty(service, imageId, 'os_glance_importing_to_stores', pending.join(','));
+  if (failed) {
+    const list = await getProperty(service, imageId, 'os_glance_failed_import');
+    if (!list.includes(storeId)) list.push(storeId);
+    await setProperty(service, imageId, 'os_glance_failed_import', list.join(','));
+  }
+}
+
+/** Whether web-download may fetch `uri` (the operator's allow-list). */
+export function checkWebDownloadUri(service: ImageService, uri: string): URL {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new BadRequest(`The URI ${uri} is not a valid URL.`);
+  }
+  const scheme = url.protocol.replace(/:$/, '');
+  if (!service.settings.web_download_allowed_schemes.includes(scheme))
+    throw new BadRequest(`web-download may not fetch ${scheme} URLs.`);
+  const hosts = service.settings.web_download_allowed_hosts;
+  if (!hosts.includes(url.host) && !hosts.includes(url.hostname))
+    throw new BadRequest(
+      `web-download may not fetch from ${url.host}: it is not in image.web_download_allowed_hosts.`,
+    );
+  return url;
+}
+
+/** Downloads `uri` into the staging area (web-download's first half). */
+async function download(service: ImageService, job: ImportJob): Promise<void> {
+  const url = checkWebDownloadUri(service, job.uri ?? '');
+  // Redirects could lead anywhere: each hop must pass the allow-list too.
+  let current = url;
+  let response: Response | undefined;
+  for (let hop = 0; hop < 5; hop++) {
+    response = await service.fetch(current, { redirect: 'manual' });
+    if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
+      current = checkWebDownloadUri(
+        service,
+        new URL(response.headers.get('location') ?? '', current).href,
+      );
+      await response.body?.cancel();
+      continue;
+    }
+    break;
+  }
+  if (!response || response.status !== 200 || !response.body)
+    throw new BadRequest(
+      `Downloading ${current.href} failed: HTTP ${response?.status ?? 'redirect loop'}.`,
+    );
+  const length = response.headers.get('content-length');
+  const body = Readable.fromWeb(response.body as WebReadableStream);
+  try {
+    const staged = await ingestData(job.imageId, body, service.staging, {
+      sizeCap: job.sizeCap,
+      ...(length && /^\d+$/.test(length) ? { expectedSize: Number(length) } : {}),
+    });
+    await service.db
+      .updateTable('image')
+      .set({ size: staged.size })
+      .where('id', '=', job.imageId)
+      .execute();
+  } finally {
+    body.destroy();
+  }
+}
+
+async function copyFrom(
+  service: ImageService,
+  job: ImportJob,
+  target: ImageStore,
+  sources: readonly ImageLocation[],
+  diskFormat: string | null,
+): Promise<Ingested> {
+  let lastError: unknown;
+  for (const loc of sources) {
+    let stream: Readable | undefined;
+    try {
+      stream = await service.stores.forLocation(loc.url).get(loc.url);
+      return await ingestData(job.imageId, stream, target, { sizeCap: job.sizeCap, diskFormat });
+    } catch (err) {
+      lastError = err;
+      if (isBadData(err)) throw err;
+    } finally {
+      stream?.destroy();
+    }
+  }
+  throw lastError;
+}
+
+/**
+ * Runs an import to its end in this process: the image's data goes to each target
+ * store, which moves from `os_glance_importing_to_stores` to the image's `stores` or to
+ * `os_glance_failed_import`. Bad bytes kill the image; any other failure (when every
+ * store must succeed, or when none did) puts it back where the import started.
+ */
+export async function runImport(service: ImageService, job: ImportJob): Promise<void> {
+  const stop = heartbeat(service, job.imageId);
+  const added: ImageLocation[] = [];
+  let first: Ingested | undefined;
+  try {
+    await service.db
+      .updateTable('task')
+      .set({ status: 'processing', updated_at: new Date() })
+      .where('id', '=', job.taskId)
+      .execute();
+    const row = await service.db
+      .selectFrom('image')
+      .selectAll()
+      .where('id', '=', job.imageId)
+      .executeTakeFirstOrThrow();
+    const existing = locationsOf(row);
+    if (job.method === 'web-download') {
+      try {
+        await download(service, job);
+      } catch (err) {
+        for (const s of job.stores) await moveStore(service, job.imageId, s, true);
+        throw err;
+      }
+    }
+    const staged = service.staging.locationOf(job.imageId);
+    const failures: unknown[] = [];
+    for (const storeId of job.stores) {
+      const target = service.stores.get(storeId);
+      try {
+        const result =
+          job.method === 'copy-image'
+            ? await copyFrom(service, job, target, existing, null)
+            : await copyFrom(
+                service,
+                job,
+                target,
+                [{ url: staged, store: 'staging', metadata: {} }],
+                row.disk_format,
+              );
+        first ??= result;
+        const location = { url: result.location, store: storeId, metadata: { store: storeId } };
+        added.push(location);
+        await service.db.transaction().execute(async (trx) => {
+          const current = await trx
+            .selectFrom('image')
+            .select('locations')
+            .where('id', '=', job.imageId)
+            .executeTakeFirstOrThrow();
+          await trx
+            .updateTable('image')
+            .set({
+              locations: JSON.stringify([...locationsOf(current), location]),
+              updated_at: new Date(),
+            })
+            .where('id', '=', job.imageId)
+            .execute();
+        });
+        await moveStore(service, job.imageId, storeId, false);
+      } catch (err) {
+        if (isBadData(err)) throw err;
+        service.logger.warn({ err, image: job.imageId, store: storeId }, 'import to store failed');
+        failures.push(err);
+        await moveStore(service, job.imageId, storeId, true);
+        if (job.allStoresMustSucceed) throw err;
+      }
+    }
+    if (job.method !== 'copy-image' && !first)
+      throw failures[0] ?? new Error('No store took the image.');
+    const now = new Date();
+    const done = await service.db
+      .updateTable('image')
+      .set({
+        status: 'active',
+        ...(first && job.method !== 'copy-image'
+          ? {
+              size: first.size,
+              virtual_size: first.inspection.virtualSize,
+              checksum: first.md5,
+              os_hash_algo: 'sha512',
+              os_hash_value: first.sha512,
+            }
+          : {}),
+        worker: null,
+        heartbeat_at: null,
+        updated_at: now,
+      })
+      .where('id', '=', job.imageId)
+      .where('worker', '=', service.worker)
+      .where('status', '!=', 'deleted')
+      .executeTakeFirst();
+    if (Number(done.numUpdatedRows) === 0)
+      throw new Error(`Image ${job.imageId} was deleted during the import.`);
+    await setProperty(service, job.imageId, 'os_glance_importing_to_stores', null);
+    await setProperty(service, job.imageId, 'os_glance_import_task', null);
+    if (job.method !== 'copy-image') await service.staging.delete(staged);
+    await finishTask(service, job.taskId, { status: 'success', result: { image_id: job.imageId } });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    service.logger.warn({ err, image: job.imageId, method: job.method }, 'image import failed');
+    for (const loc of job.method === 'copy-image' ? [] : added) {
+      await service.stores
+        .forLocation(loc.url)
+        .delete(loc.url)
+        .catch(() => undefined);
+    }
+    const stagedExists =
+      job.method === 'glance-direct' &&
+      (await service.staging.exists(service.staging.locationOf(job.imageId)).catch(() => false));
+    if (job.method !== 'glance-direct' || isBadData(err))
+      await service.staging.delete(service.staging.locationOf(job.imageId)).catch(() => undefined);
+    const status =
+      job.method === 'copy-image'
+        ? 'active'
+        : isBadData(err)
+          ? 'killed'
+          : stagedExists
+            ? 'uploading'
+            : 'queued';
+    await service.db
+      .updateTable('image')
+      .set({
+        status,
+        worker: null,
+        heartbeat_at: null,
+        updated_at: new Date(),
+        ...(job.method === 'copy-image' ? {} : { locations: '[]' }),
+      })
+      .where('id', '=', job.imageId)
+      .where('worker', '=', service.worker)
+      .where('status', '!=', 'deleted')
+      .execute();
+    await setProperty(service, job.imageId, 'os_glance_importing_to_stores', null);
+    await setProperty(service, job.imageId, 'os_glance_import_task', null);
+    await finishTask(service, job.taskId, { status: 'failure', message });
+  } finally {
+    stop();
+  }
+}
