@@ -5,7 +5,7 @@ import {
   type RequestContext,
 } from '@stratus/api-kit';
 import type { Logger } from '@stratus/common';
-import { BadRequest } from '@stratus/common';
+import { BadRequest, NotFound } from '@stratus/common';
 import type { FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ImageService } from '../core/service.js';
@@ -57,6 +57,11 @@ export function buildImageApi(service: ImageService, options: ImageApiOptions): 
       }
     },
   );
+  // `/v2/images/` names no image: 404 as in Glance, where the router would otherwise
+  // ignore the slash and answer for the collection.
+  app.addHook('onRequest', async (request) => {
+    if (/^\/v2\/images\/(\?|$)/.test(request.url)) throw new NotFound('No image id given.');
+  });
   for (const register of options.routes) register(app, service);
   return app;
 }

@@ -191,7 +191,18 @@ function registerCreate(app: ApiServer, service: ImageService): void {
       throw err;
     }
     const record = await reload(service, ctx, row.id);
-    void reply.code(201).header('location', `${request.baseUrl}/v2/images/${row.id}`);
+    // Clients (openstacksdk's `--import`) learn the import methods and stores from these.
+    void reply
+      .code(201)
+      .header('location', `${request.baseUrl}/v2/images/${row.id}`)
+      .header('openstack-image-import-methods', service.settings.import_methods.join(','))
+      .header(
+        'openstack-image-store-ids',
+        service.stores
+          .all()
+          .map((s) => s.descriptor.id)
+          .join(','),
+      );
     return render(service, ctx, record);
   });
 }
@@ -206,7 +217,17 @@ function registerReadRoutes(app: ApiServer, service: ImageService): void {
     const limitRaw = Array.isArray(query['limit']) ? query['limit'].at(-1) : query['limit'];
     if (limitRaw !== undefined && !/^\d+$/.test(limitRaw))
       throw new BadRequest('limit param must be an integer');
-    const parsed = parseListQuery(query, {
+    // Glance's _get_sorting_params: one sort_dir applies to every sort_key; several
+    // must pair up with the keys one to one.
+    const sortKeys = [query['sort_key'] ?? []].flat();
+    const sortDirs = [query['sort_dir'] ?? []].flat();
+    if (sortDirs.length > 1 && sortDirs.length !== sortKeys.length)
+      throw new BadRequest('Number of sort dirs does not match the number of sort keys');
+    const sortQuery =
+      sortDirs.length === 1 && sortKeys.length > 1
+        ? { ...query, sort_dir: sortKeys.map(() => sortDirs[0] ?? '') }
+        : query;
+    const parsed = parseListQuery(sortQuery, {
       sortKeys: SORT_KEYS,
       defaultSort: [{ key: 'created_at', dir: 'desc' }],
       maxLimit: service.settings.api_limit_max,

@@ -111,7 +111,7 @@ export function registerImportRoutes(app: ApiServer, service: ImageService): voi
     });
     await setProperty(service, row.id, 'os_glance_import_task', task.id);
     await setProperty(service, row.id, 'os_glance_importing_to_stores', targets.join(','));
-    await setProperty(service, row.id, 'os_glance_failed_import', null);
+    await setProperty(service, row.id, 'os_glance_failed_import', '');
     runInBackground(service, 'image import', () =>
       runImport(service, {
         imageId: row.id,

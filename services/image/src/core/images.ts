@@ -179,7 +179,7 @@ export function renderImage(
     schema: '/v2/schemas/image',
   };
   if (locations.length > 0) {
-    body['stores'] = [...new Set(locations.map((l) => l.store))].join(',');
+    body['stores'] = [...new Set(locations.map((l) => l.store))].sort().join(',');
     if (service.settings.show_image_direct_url || options.admin) {
       const first = locations[0];
       if (first && service.settings.show_image_direct_url) body['direct_url'] = first.url;

@@ -140,7 +140,10 @@ async function copyFrom(
   for (const loc of sources) {
     let stream: Readable | undefined;
     try {
-      stream = await service.stores.forLocation(loc.url).get(loc.url);
+      const source = service.staging.owns(loc.url)
+        ? service.staging
+        : service.stores.forLocation(loc.url);
+      stream = await source.get(loc.url);
       return await ingestData(job.imageId, stream, target, { sizeCap: job.sizeCap, diskFormat });
     } catch (err) {
       lastError = err;
@@ -250,7 +253,9 @@ export async function runImport(service: ImageService, job: ImportJob): Promise<
       .executeTakeFirst();
     if (Number(done.numUpdatedRows) === 0)
       throw new Error(`Image ${job.imageId} was deleted during the import.`);
-    await setProperty(service, job.imageId, 'os_glance_importing_to_stores', null);
+    // Glance leaves both lists behind, empty when all went well: clients (Tempest's
+    // waiters) read an empty os_glance_importing_to_stores as "done".
+    await setProperty(service, job.imageId, 'os_glance_importing_to_stores', '');
     await setProperty(service, job.imageId, 'os_glance_import_task', null);
     if (job.method !== 'copy-image') await service.staging.delete(staged);
     await finishTask(service, job.taskId, { status: 'success', result: { image_id: job.imageId } });
@@ -289,7 +294,7 @@ export async function runImport(service: ImageService, job: ImportJob): Promise<
       .where('worker', '=', service.worker)
       .where('status', '!=', 'deleted')
       .execute();
-    await setProperty(service, job.imageId, 'os_glance_importing_to_stores', null);
+    await setProperty(service, job.imageId, 'os_glance_importing_to_stores', '');
     await setProperty(service, job.imageId, 'os_glance_import_task', null);
     await finishTask(service, job.taskId, { status: 'failure', message });
   } finally {

@@ -3,7 +3,7 @@ import { BadRequest } from '@stratus/common';
 import { paginate } from '@stratus/db';
 import type { ExpressionBuilder, Expression, SqlBool } from 'kysely';
 import type { ImageSchema } from '../db/schema.js';
-import { loadRecords, type ImageRecord } from './images.js';
+import { canSee, loadRecords, membershipOf, type ImageRecord } from './images.js';
 import { isAdmin, type ImageService } from './service.js';
 
 /** The keys GET /v2/images sorts by. */
@@ -28,6 +28,7 @@ const PARAMS = new Set([
   'member_status',
   'visibility',
   'tag',
+  'size',
   'size_min',
   'size_max',
   'created_at',
@@ -197,6 +198,8 @@ export async function listImages(
     const values = parseIn(value);
     q = q.where(`image.${column}`, 'in', values as never[]);
   }
+  const size = single(query, 'size');
+  if (size !== undefined) q = q.where('image.size', '=', parseSize(size, 'size'));
   const sizeMin = single(query, 'size_min');
   if (sizeMin !== undefined) q = q.where('image.size', '>=', parseSize(sizeMin, 'size_min'));
   const sizeMax = single(query, 'size_max');
@@ -235,12 +238,15 @@ export async function listImages(
 
   let marker: object | undefined;
   if (options.marker !== undefined) {
-    marker = await service.db
+    const row = await service.db
       .selectFrom('image')
       .selectAll()
       .where('id', '=', options.marker)
       .where('status', '!=', 'deleted')
       .executeTakeFirst();
+    // As Glance's _image_get: a marker the caller may not see does not exist.
+    if (row && canSee(service, ctx, row, await membershipOf(service.db, row.id, project)))
+      marker = row;
     if (!marker)
       throw new BadRequest(`Invalid marker. Image ${options.marker} could not be found.`);
   }

@@ -81,7 +81,7 @@ export async function recoverInterrupted(
         message: 'The image service stopped during the import.',
       });
       await setProperty(service, row.id, 'os_glance_import_task', null);
-      await setProperty(service, row.id, 'os_glance_importing_to_stores', null);
+      await setProperty(service, row.id, 'os_glance_importing_to_stores', '');
     }
     service.logger.warn(
       { image: row.id, from: row.status, to: status },
