@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ApiServer, RequestContext } from '@stratus/api-kit';
-import { BadRequest, Conflict, Forbidden, NotFound } from '@stratus/common';
+import { BadRequest, Conflict, Forbidden, NotFound, UnsupportedMediaType } from '@stratus/common';
 import type { FastifyRequest } from 'fastify';
 import { ImageFormatMismatch, UnsafeImage } from '../format/index.js';
 import { findImage, locationsOf, type ImageRow } from '../core/images.js';
@@ -22,7 +22,7 @@ export function isBadData(err: unknown): boolean {
 function dataStream(request: FastifyRequest): Readable {
   const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim();
   if (type !== 'application/octet-stream')
-    throw new BadRequest(
+    throw new UnsupportedMediaType(
       `Image data must be sent as application/octet-stream, not ${type || 'without a Content-Type'}.`,
     );
   return request.body as Readable;

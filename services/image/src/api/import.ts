@@ -91,8 +91,13 @@ export function registerImportRoutes(app: ApiServer, service: ImageService): voi
         throw new BadRequest(
           'Properties disk_format, container_format must be set prior to importing data.',
         );
-      await enforceQuota(service.quotas, owner, 'image_count_uploading', () =>
-        countUploading(service, owner ?? ''),
+      // A staged image (glance-direct) is counted as uploading already.
+      await enforceQuota(
+        service.quotas,
+        owner,
+        'image_count_uploading',
+        () => countUploading(service, owner ?? ''),
+        name === 'glance-direct' ? 0 : 1,
       );
       const remaining = await remainingBytes(service.quotas, owner, 'image_size_total', () =>
         storedBytes(service, owner ?? ''),
