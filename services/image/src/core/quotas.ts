@@ -38,8 +38,19 @@ export function staticQuotas(
 }
 
 interface LimitList {
-  limits?: Array<{ resource_limit: number; project_id?: string | null }>;
-  registered_limits?: Array<{ default_limit: number }>;
+  limits?: Array<{ resource_limit: number; project_id?: string | null; region_id?: string | null }>;
+  registered_limits?: Array<{ default_limit: number; region_id?: string | null }>;
+}
+
+/** The entry for this region, else one for every region (no region_id). */
+function inRegion<T extends { region_id?: string | null }>(
+  entries: readonly T[] | undefined,
+  region: string | undefined,
+): T | undefined {
+  return (
+    entries?.find((e) => region !== undefined && e.region_id === region) ??
+    entries?.find((e) => !e.region_id)
+  );
 }
 
 /**
@@ -74,16 +85,17 @@ export function keystoneQuotas(options: {
       const service = await serviceId;
       let value: number | undefined;
       if (service) {
-        const q = `service_id=${encodeURIComponent(service)}&resource_name=${resource}${options.region ? `&region_id=${encodeURIComponent(options.region)}` : ''}`;
+        const q = `service_id=${encodeURIComponent(service)}&resource_name=${resource}`;
         const own = (await options.identityGet(
           `/limits?${q}&project_id=${encodeURIComponent(projectId)}`,
         )) as LimitList;
-        value = own.limits?.find(
-          (l) => !l.project_id || l.project_id === projectId,
+        value = inRegion(
+          own.limits?.filter((l) => l.project_id === projectId),
+          options.region,
         )?.resource_limit;
         if (value === undefined) {
           const registered = (await options.identityGet(`/registered_limits?${q}`)) as LimitList;
-          value = registered.registered_limits?.[0]?.default_limit;
+          value = inRegion(registered.registered_limits, options.region)?.default_limit;
         }
       }
       cache.set(key, { value, at: Date.now() });

@@ -89,6 +89,9 @@ export async function recoverInterrupted(
     );
     recovered.push(row.id);
   }
+  // Finished tasks are listed for image.task_time_to_live_s, then forgotten (Glance's
+  // task scrubbing).
+  await service.db.deleteFrom('task').where('expires_at', '<', now).execute();
   await service.stores.cleanupPartials({ olderThanMs: options.staleMs ?? STALE_MS });
   await service.staging.cleanupPartials({ olderThanMs: options.staleMs ?? STALE_MS });
   return recovered;
