@@ -1,4 +1,6 @@
 import type { RuleDefault } from '@stratus/policy';
+import { metadefPolicies } from '../metadefs/policies.js';
+import { registerMetadefRoutes } from '../metadefs/routes.js';
 import { imagePolicies } from '../policies/index.js';
 import type { RouteRegistrar } from './app.js';
 import { registerDataRoutes } from './data.js';
@@ -16,7 +18,8 @@ export const allRoutes: readonly RouteRegistrar[] = [
   registerDataRoutes,
   registerImportRoutes,
   registerMemberRoutes,
+  registerMetadefRoutes,
 ];
 
 /** Every policy rule the image API checks. */
-export const allPolicies: readonly RuleDefault[] = [...imagePolicies];
+export const allPolicies: readonly RuleDefault[] = [...imagePolicies, ...metadefPolicies];
