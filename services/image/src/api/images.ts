@@ -243,16 +243,17 @@ function registerReadRoutes(app: ApiServer, service: ImageService): void {
       marker: parsed.marker,
       sort: parsed.sort,
     });
+    // first and next repeat the query without its marker, as Glance.
+    const q = request.url.indexOf('?');
+    const params = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1));
+    params.delete('marker');
     const body: Record<string, unknown> = {
       images: records.map((r) => render(service, ctx, r)),
-      first: '/v2/images',
+      first: params.size > 0 ? `/v2/images?${params}` : '/v2/images',
       schema: '/v2/schemas/images',
     };
     const last = records.at(-1);
     if (last && records.length === limit && limit > 0) {
-      const q = request.url.indexOf('?');
-      const params = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1));
-      params.delete('marker');
       params.append('marker', last.row.id);
       body['next'] = `/v2/images?${params}`;
     }

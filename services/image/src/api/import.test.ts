@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { staticQuotas } from '../core/quotas.js';
+import { createTask } from '../core/tasks.js';
 import type { ImageHarness } from '../testing/harness.js';
 import {
   activeImage,
@@ -437,6 +438,48 @@ describe('tasks API', () => {
       0,
     );
     assert.equal((await h.call('admin@adm', 'GET', '/v2/tasks/nope')).status, 404);
+  });
+
+  it('pages tasks keeping the filters and the limit in the next links', async (t) => {
+    const h = await harness(t, { settings: { limit_param_default: 2 } });
+    const made: Record<string, string[]> = { success: [], failure: [] };
+    for (let i = 0; i < 7; i++) {
+      const status = i % 3 === 0 ? 'failure' : 'success';
+      const task = await createTask(h.service, {
+        type: 'api_image_import',
+        owner: 'p1',
+        input: {},
+        imageId: null,
+        requestId: null,
+        userId: null,
+        status,
+      });
+      made[status]?.push(task.id);
+    }
+    const walk = async (first: string) => {
+      const seen: string[] = [];
+      const sizes: number[] = [];
+      let url: string | undefined = first;
+      while (url) {
+        const res = await h.call('admin@adm', 'GET', url);
+        assert.equal(res.status, 200, url);
+        seen.push(...res.body.tasks.map((x: { id: string }) => x.id));
+        sizes.push(res.body.tasks.length);
+        for (const task of res.body.tasks as Array<{ status: string }>)
+          if (first.includes('status=')) assert.equal(task.status, 'success', url);
+        url = res.body.next;
+        assert.ok(sizes.length <= 10);
+      }
+      return { seen, sizes };
+    };
+    const filtered = await walk('/v2/tasks?status=success&limit=2');
+    assert.deepEqual([...filtered.seen].sort(), [...(made['success'] ?? [])].sort());
+    assert.deepEqual(filtered.sizes, [2, 2, 0]);
+    // Without a limit, pages have limit_param_default tasks.
+    const all = await walk('/v2/tasks');
+    assert.equal(all.seen.length, 7);
+    assert.equal(new Set(all.seen).size, 7);
+    assert.deepEqual(all.sizes, [2, 2, 2, 1]);
   });
 
   it('shows an image’s tasks to those who see the image only', async (t) => {

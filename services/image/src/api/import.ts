@@ -170,18 +170,27 @@ export function registerImportRoutes(app: ApiServer, service: ImageService): voi
         .executeTakeFirst();
       if (!marker) throw new BadRequest(`Invalid marker ${parsed.marker}.`);
     }
+    const { limit_param_default: pageSize, api_limit_max: maxLimit } = service.settings;
+    const limit = query['limit'] === undefined ? Math.min(pageSize, maxLimit) : parsed.limit;
     const rows = await paginate(q, {
       sort: parsed.sort,
       ...(marker ? { marker } : {}),
-      limit: parsed.limit,
+      limit,
     });
+    // first and next repeat the query (filters, limit, sort) without its marker.
+    const at = request.url.indexOf('?');
+    const params = new URLSearchParams(at < 0 ? '' : request.url.slice(at + 1));
+    params.delete('marker');
     const body: Record<string, unknown> = {
       tasks: rows.map((t) => renderTask(t, false)),
-      first: '/v2/tasks',
+      first: params.size > 0 ? `/v2/tasks?${params}` : '/v2/tasks',
       schema: '/v2/schemas/tasks',
     };
     const last = rows.at(-1);
-    if (last && rows.length === parsed.limit) body['next'] = `/v2/tasks?marker=${last.id}`;
+    if (last && rows.length === limit && limit > 0) {
+      params.append('marker', last.id);
+      body['next'] = `/v2/tasks?${params}`;
+    }
     return body;
   });
 
