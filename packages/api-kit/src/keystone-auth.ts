@@ -48,6 +48,8 @@ export interface KeystoneAuth {
   authenticate(request: FastifyRequest): Promise<RequestContext | undefined>;
   /** `Keystone uri="…"`, for the WWW-Authenticate header of a 401. */
   readonly wwwAuthenticate: string;
+  /** The identity endpoint tokens are validated at (…/v3). */
+  readonly authUrl: string;
   /**
    * GET `<authUrl><path>` as the service user (e.g. `/limits?project_id=…`): the JSON
    * body, or ServiceUnavailable when identity cannot answer.
@@ -160,6 +162,7 @@ export function keystoneAuth(options: KeystoneAuthOptions): KeystoneAuth {
 
   return {
     identityGet,
+    authUrl,
     wwwAuthenticate: `Keystone uri="${authUrl}"`,
     async authenticate(request) {
       const token = request.headers['x-auth-token'];

@@ -49,10 +49,13 @@ export const imageSection = defineSection(
         default: ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'],
         description: 'The container_format values images may have.',
       }),
-      import_methods: Type.Array(Type.Enum(['glance-direct', 'web-download', 'copy-image']), {
-        default: ['glance-direct', 'web-download', 'copy-image'],
-        description: 'The interoperable import methods offered (/v2/info/import).',
-      }),
+      import_methods: Type.Array(
+        Type.Enum(['glance-direct', 'web-download', 'copy-image', 'glance-download']),
+        {
+          default: ['glance-direct', 'web-download', 'copy-image', 'glance-download'],
+          description: 'The interoperable import methods offered (/v2/info/import).',
+        },
+      ),
       web_download_allowed_hosts: Type.Array(Type.String(), {
         default: [],
         description:

@@ -37,6 +37,8 @@ async function startApi(ctx: RoleContext) {
     logger: ctx.logger,
     policies: allPolicies,
     host,
+    identityUrl: auth.authUrl,
+    region: ctx.config.core.region,
     quotas: settings.use_keystone_limits
       ? keystoneQuotas({
           identityGet: (path) => auth.identityGet(path),

@@ -10,6 +10,7 @@ import { createTask, renderTask } from '../core/tasks.js';
 import { countUploading, storedBytes } from '../core/usage.js';
 import { claim } from './data.js';
 import { bodyObject } from './images.js';
+import { UUID } from '../core/validate.js';
 
 type Params = { image_id: string };
 
@@ -36,7 +37,7 @@ export function registerImportRoutes(app: ApiServer, service: ImageService): voi
     const name = method?.['name'];
     if (typeof method !== 'object' || method === null || typeof name !== 'string')
       throw new BadRequest('Import request requires a method: {"method": {"name": …}}.');
-    if (!['glance-direct', 'web-download', 'copy-image'].includes(name))
+    if (!['glance-direct', 'web-download', 'copy-image', 'glance-download'].includes(name))
       throw new BadRequest(`Unknown import method name '${name}'.`);
     if (!(service.settings.import_methods as readonly string[]).includes(name))
       throw new BadRequest(`Import method ${name} is not enabled here.`);
@@ -87,6 +88,20 @@ export function registerImportRoutes(app: ApiServer, service: ImageService): voi
         if (typeof method['uri'] !== 'string' || method['uri'] === '')
           throw new BadRequest("web-download needs the 'uri' to download.");
       }
+      if (name === 'glance-download') {
+        if (row.status !== 'queued')
+          throw new Conflict(
+            `Image ${row.id} is ${row.status}; glance-download needs a queued image.`,
+          );
+        const remoteId = method['glance_image_id'];
+        if (typeof remoteId !== 'string' || !UUID.test(remoteId))
+          throw new BadRequest(
+            `The glance_image_id ${JSON.stringify(remoteId)}: image id does not look like a UUID.`,
+          );
+        for (const key of ['glance_region', 'glance_service_interface'])
+          if (method[key] !== undefined && typeof method[key] !== 'string')
+            throw new BadRequest(`'${key}' must be a string.`);
+      }
       if (!row.disk_format || !row.container_format)
         throw new BadRequest(
           'Properties disk_format, container_format must be set prior to importing data.',
@@ -125,6 +140,22 @@ export function registerImportRoutes(app: ApiServer, service: ImageService): voi
         stores: targets,
         allStoresMustSucceed: mustSucceed,
         ...(typeof method['uri'] === 'string' ? { uri: method['uri'] } : {}),
+        ...(name === 'glance-download'
+          ? {
+              remote: {
+                imageId: String(method['glance_image_id']),
+                region:
+                  typeof method['glance_region'] === 'string'
+                    ? method['glance_region']
+                    : service.region,
+                interface:
+                  typeof method['glance_service_interface'] === 'string'
+                    ? method['glance_service_interface']
+                    : 'public',
+                token: ctx.auth_token ?? '',
+              },
+            }
+          : {}),
         sizeCap,
       }),
     );

@@ -9,7 +9,7 @@ import { finishTask } from './tasks.js';
 import type { ImageService } from './service.js';
 import { ImageFormatMismatch, UnsafeImage } from '../format/index.js';
 
-export type ImportMethod = 'glance-direct' | 'web-download' | 'copy-image';
+export type ImportMethod = 'glance-direct' | 'web-download' | 'copy-image' | 'glance-download';
 
 export interface ImportJob {
   imageId: string;
@@ -19,6 +19,8 @@ export interface ImportJob {
   stores: string[];
   allStoresMustSucceed: boolean;
   uri?: string;
+  /** glance-download: the image to fetch from the image service of another region. */
+  remote?: { imageId: string; region: string; interface: string; token: string };
   /** Bytes each copy may have (image_size_cap, or what the quota leaves). */
   sizeCap: number;
 }
@@ -112,6 +114,16 @@ async function download(service: ImageService, job: ImportJob): Promise<void> {
     throw new BadRequest(
       `Downloading ${current.href} failed: HTTP ${response?.status ?? 'redirect loop'}.`,
     );
+  await stageResponse(service, job, response);
+}
+
+/** Streams a download into the staging area and records its size. */
+async function stageResponse(
+  service: ImageService,
+  job: ImportJob,
+  response: Response,
+): Promise<void> {
+  if (!response.body) throw new BadRequest('The download had no body.');
   const length = response.headers.get('content-length');
   const body = Readable.fromWeb(response.body as WebReadableStream);
   try {
@@ -126,6 +138,65 @@ async function download(service: ImageService, job: ImportJob): Promise<void> {
       .execute();
   } finally {
     body.destroy();
+  }
+}
+
+/**
+ * Properties glance-download brings along from the source image (Glance's default
+ * `[glance_download_properties] extra_properties`).
+ */
+const DOWNLOADED_PROPERTIES = [/^hw_/, /^trait:/, /^os_distro$/, /^os_secure_boot$/, /^os_type$/];
+
+/**
+ * glance-download's first half: finds the image service of the region asked for in the
+ * caller's catalog, reads the image there with the caller's token, stages its data and
+ * takes over its formats and the properties above.
+ */
+async function glanceDownload(service: ImageService, job: ImportJob): Promise<void> {
+  const remote = job.remote;
+  if (!remote || !service.identityUrl) throw new BadRequest('glance-download is not configured.');
+  const headers = { 'x-auth-token': remote.token, accept: 'application/json' };
+  const catalogRes = await service.fetch(`${service.identityUrl}/auth/catalog`, { headers });
+  if (catalogRes.status !== 200)
+    throw new BadRequest(`Identity refused the catalog (HTTP ${catalogRes.status}).`);
+  const { catalog } = (await catalogRes.json()) as {
+    catalog: Array<{
+      type: string;
+      endpoints: Array<{ interface: string; region_id?: string; region?: string; url: string }>;
+    }>;
+  };
+  const endpoint = catalog
+    .filter((c) => c.type === 'image')
+    .flatMap((c) => c.endpoints)
+    .find((e) => (e.region_id ?? e.region) === remote.region && e.interface === remote.interface);
+  if (!endpoint)
+    throw new BadRequest(
+      `No image service in region ${remote.region} with interface ${remote.interface}.`,
+    );
+  const base = endpoint.url.replace(/\/+$/, '');
+  const metaRes = await service.fetch(`${base}/v2/images/${remote.imageId}`, { headers });
+  if (metaRes.status !== 200)
+    throw new BadRequest(`Image ${remote.imageId} cannot be read there (HTTP ${metaRes.status}).`);
+  const meta = (await metaRes.json()) as Record<string, unknown>;
+  if (meta['status'] !== 'active')
+    throw new BadRequest(`Image ${remote.imageId} is ${String(meta['status'])}, not active.`);
+  const dataRes = await service.fetch(`${base}/v2/images/${remote.imageId}/file`, {
+    headers: { 'x-auth-token': remote.token },
+  });
+  if (dataRes.status !== 200)
+    throw new BadRequest(`Downloading image ${remote.imageId} failed (HTTP ${dataRes.status}).`);
+  await stageResponse(service, job, dataRes);
+  const diskFormat = typeof meta['disk_format'] === 'string' ? meta['disk_format'] : null;
+  const containerFormat =
+    typeof meta['container_format'] === 'string' ? meta['container_format'] : null;
+  await service.db
+    .updateTable('image')
+    .set({ disk_format: diskFormat, container_format: containerFormat })
+    .where('id', '=', job.imageId)
+    .execute();
+  for (const [name, value] of Object.entries(meta)) {
+    if (typeof value === 'string' && DOWNLOADED_PROPERTIES.some((re) => re.test(name)))
+      await setProperty(service, job.imageId, name, value);
   }
 }
 
@@ -171,20 +242,28 @@ export async function runImport(service: ImageService, job: ImportJob): Promise<
       .set({ status: 'processing', updated_at: new Date() })
       .where('id', '=', job.taskId)
       .execute();
-    const row = await service.db
-      .selectFrom('image')
-      .selectAll()
-      .where('id', '=', job.imageId)
-      .executeTakeFirstOrThrow();
-    const existing = locationsOf(row);
-    if (job.method === 'web-download') {
+    const existing = locationsOf(
+      await service.db
+        .selectFrom('image')
+        .select('locations')
+        .where('id', '=', job.imageId)
+        .executeTakeFirstOrThrow(),
+    );
+    if (job.method === 'web-download' || job.method === 'glance-download') {
       try {
-        await download(service, job);
+        if (job.method === 'web-download') await download(service, job);
+        else await glanceDownload(service, job);
       } catch (err) {
         for (const s of job.stores) await moveStore(service, job.imageId, s, true);
         throw err;
       }
     }
+    // Read after the download: glance-download changes the formats.
+    const row = await service.db
+      .selectFrom('image')
+      .selectAll()
+      .where('id', '=', job.imageId)
+      .executeTakeFirstOrThrow();
     const staged = service.staging.locationOf(job.imageId);
     const failures: unknown[] = [];
     for (const storeId of job.stores) {

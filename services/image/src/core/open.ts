@@ -19,6 +19,8 @@ export interface OpenImageOptions {
   /** This node's name: claims of images start with it. */
   host: string;
   fetch?: typeof fetch;
+  identityUrl?: string;
+  region?: string;
 }
 
 /** The image service's state for one process: stores, staging, policy and quotas. */
@@ -60,6 +62,8 @@ export function openImageService(options: OpenImageOptions): ImageService {
     worker: `${options.host}:${process.pid}:${randomBytes(4).toString('hex')}`,
     background: new Set(),
     fetch: options.fetch ?? fetch,
+    region: options.region ?? 'RegionOne',
+    ...(options.identityUrl ? { identityUrl: options.identityUrl } : {}),
   };
 }
 

@@ -24,6 +24,10 @@ export interface ImageService {
   worker: string;
   /** Background work (imports) in flight, so close() and tests can wait for it. */
   background: Set<Promise<unknown>>;
+  /** The identity endpoint (…/v3), where glance-download finds the caller's catalog. */
+  identityUrl?: string;
+  /** This cloud's region: glance-download's default source region. */
+  region: string;
   /** A fetch for web-download; global fetch unless a test swaps it. */
   fetch: typeof fetch;
 }
