@@ -107,6 +107,33 @@ describe('upload and download', () => {
     assert.equal(vmdk.virtual_size, 2048 * 512);
   });
 
+  it('uploads to the store x-image-meta-store names; 400 for an unknown one', async (t) => {
+    const h = await harness(t, { settings: { stores: ['file', 'fast'] } });
+    const image = await h.create('member@p1');
+    const unknown = await h.call('member@p1', 'PUT', `/v2/images/${image.id}/file`, rawBytes(10), {
+      'x-image-meta-store': 'nowhere',
+    });
+    assert.equal(unknown.status, 400);
+    assert.equal((await show(h, 'member@p1', image.id)).status, 'queued');
+    const res = await h.call('member@p1', 'PUT', `/v2/images/${image.id}/file`, rawBytes(10), {
+      'x-image-meta-store': 'fast',
+    });
+    assert.equal(res.status, 204);
+    assert.equal((await show(h, 'member@p1', image.id)).stores, 'fast');
+    assert.deepEqual(storeFiles(h, 'fast'), [image.id]);
+    assert.deepEqual(storeFiles(h, 'file'), []);
+  });
+
+  it('shows direct_url only when show_image_direct_url is set', async (t) => {
+    const hidden = await harness(t);
+    const a = await activeImage(hidden, 'member@p1');
+    assert.equal('direct_url' in a, false);
+    assert.equal('direct_url' in (await show(hidden, 'admin@adm', a.id)), false);
+    const shown = await harness(t, { settings: { show_image_direct_url: true } });
+    const b = await activeImage(shown, 'member@p1');
+    assert.equal(b.direct_url, `file://${shown.dataDir}/images/file/${b.id}`);
+  });
+
   it('serves byte ranges with 206 and Content-Range; 416 when unsatisfiable', async (t) => {
     const h = await harness(t);
     const data = rawBytes(1000, 1);

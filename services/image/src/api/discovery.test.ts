@@ -30,13 +30,16 @@ describe('/v2/info', () => {
     const h = await harness(t);
     const res = await h.call('reader@p1', 'GET', '/v2/info/import');
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body['import-methods'].value, [
-      'glance-direct',
-      'web-download',
-      'copy-image',
-    ]);
+    const methods: string[] = res.body['import-methods'].value;
+    const configured: string[] = [...h.service.settings.import_methods];
+    assert.deepEqual(methods, configured);
+    for (const m of ['glance-direct', 'web-download', 'copy-image'])
+      assert.ok(methods.includes(m), m);
     assert.equal(res.body['import-methods'].type, 'array');
     assert.equal((await h.call('nobody', 'GET', '/v2/info/import')).status, 401);
+    const only = await harness(t, { settings: { import_methods: ['copy-image'] } });
+    const res2 = await only.call('reader@p1', 'GET', '/v2/info/import');
+    assert.deepEqual(res2.body['import-methods'].value, ['copy-image']);
   });
 
   it('lists the stores, marking the default', async (t) => {

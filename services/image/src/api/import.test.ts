@@ -335,6 +335,78 @@ describe('web-download', () => {
     assert.deepEqual(stagingFiles(h), []);
   });
 
+  it('keeps nothing of a download that breaks off or passes image_size_cap', async (t) => {
+    const hits: string[] = [];
+    const server = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      if (req.url === '/cut') {
+        res.writeHead(200, { 'content-length': '200000' });
+        res.write(rawBytes(20_000));
+        setTimeout(() => res.destroy(), 20);
+      } else {
+        res.writeHead(200);
+        res.end(rawBytes(300_000));
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const h = await harness(t, {
+      settings: { web_download_allowed_hosts: [`127.0.0.1:${port}`], image_size_cap: 100_000 },
+    });
+    const cut = await h.create('member@p1');
+    const big = await h.create('member@p1');
+    for (const [image, path] of [
+      [cut, '/cut'],
+      [big, '/big'],
+    ] as const) {
+      const res = await importImage(h, image.id, {
+        method: { name: 'web-download', uri: `http://127.0.0.1:${port}${path}` },
+      });
+      assert.equal(res.status, 202);
+    }
+    await h.drain();
+    assert.deepEqual(hits.sort(), ['/big', '/cut']);
+    for (const image of [cut, big]) {
+      const shown = await show(h, 'member@p1', image.id);
+      assert.equal(shown.status, 'queued');
+      assert.equal(shown.os_glance_failed_import, 'file');
+      assert.equal((await tasksOf(h, image.id))[0]?.['status'], 'failure');
+    }
+    assert.deepEqual(stagingFiles(h), []);
+    assert.deepEqual(storeFiles(h), []);
+  });
+
+  it('keeps nothing of an image deleted while it downloads', async (t) => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '100000' });
+      res.write(rawBytes(50_000));
+      void gate.then(() => res.end(rawBytes(50_000, 1)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const h = await harness(t, { settings: { web_download_allowed_hosts: [`127.0.0.1:${port}`] } });
+    const image = await h.create('member@p1');
+    await importImage(h, image.id, {
+      method: { name: 'web-download', uri: `http://127.0.0.1:${port}/x` },
+    });
+    while (stagingFiles(h).length === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.equal((await h.call('member@p1', 'DELETE', `/v2/images/${image.id}`)).status, 204);
+    release();
+    await h.drain();
+    assert.equal((await h.call('member@p1', 'GET', `/v2/images/${image.id}`)).status, 404);
+    assert.equal((await imageRow(h, image.id)).status, 'deleted');
+    assert.deepEqual(stagingFiles(h), []);
+    assert.deepEqual(storeFiles(h), []);
+    const task = (await h.call('admin@adm', 'GET', `/v2/tasks?limit=5`)).body.tasks[0] as {
+      status: string;
+    };
+    assert.equal(task.status, 'failure');
+  });
+
   it('needs a uri and a queued image', async (t) => {
     const h = await harness(t, { settings: { web_download_allowed_hosts: ['127.0.0.1'] } });
     const image = await h.create('member@p1');

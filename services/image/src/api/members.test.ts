@@ -108,6 +108,40 @@ describe('image members', () => {
     assert.equal((await h.call('admin@adm', 'GET', members(pub.id))).status, 403);
   });
 
+  it('refuses member calls once the image is no longer shared', async (t) => {
+    const h = await harness(t);
+    const image = await h.create('member@p1');
+    await share(h, image.id, 'p2');
+    await h.call('member@p2', 'PUT', `${members(image.id)}/p2`, { status: 'accepted' });
+    const made = await h.call(
+      'member@p1',
+      'PATCH',
+      `/v2/images/${image.id}`,
+      [{ op: 'replace', path: '/visibility', value: 'private' }],
+      { 'content-type': 'application/openstack-images-v2.1-json-patch' },
+    );
+    assert.equal(made.status, 200);
+    // As Glance's image_members: show hides the member, the rest is forbidden.
+    for (const token of ['member@p1', 'admin@adm']) {
+      assert.equal((await h.call(token, 'GET', `${members(image.id)}/p2`)).status, 404, token);
+      assert.equal((await h.call(token, 'GET', members(image.id))).status, 403, token);
+      const put = await h.call(token, 'PUT', `${members(image.id)}/p2`, { status: 'rejected' });
+      assert.equal(put.status, 403, token);
+      assert.equal((await h.call(token, 'DELETE', `${members(image.id)}/p2`)).status, 403, token);
+    }
+    // Shared again, the membership is as it was.
+    await h.call(
+      'member@p1',
+      'PATCH',
+      `/v2/images/${image.id}`,
+      [{ op: 'replace', path: '/visibility', value: 'shared' }],
+      { 'content-type': 'application/openstack-images-v2.1-json-patch' },
+    );
+    const back = await h.call('member@p2', 'GET', `${members(image.id)}/p2`);
+    assert.equal(back.body.status, 'accepted');
+    assert.deepEqual(await listIds(h, 'member@p2'), [image.id]);
+  });
+
   it('shows the owner every member and a member only itself; others get 404', async (t) => {
     const h = await harness(t);
     const image = await h.create('member@p1');

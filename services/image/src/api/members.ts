@@ -106,8 +106,13 @@ export function registerMemberRoutes(app: ApiServer, service: ImageService): voi
       .where('image_id', '=', row.id)
       .where('member', '=', params.member_id)
       .executeTakeFirst();
-    // A member may look at its own membership only.
-    if (!found || (!isOwner(service, ctx, row) && found.member !== ctx.project_id))
+    // A member may look at its own membership only; an image that is not shared (any
+    // more) has none to show.
+    if (
+      !found ||
+      row.visibility !== 'shared' ||
+      (!isOwner(service, ctx, row) && found.member !== ctx.project_id)
+    )
       throw memberNotFound(row.id, params.member_id);
     return { row, found };
   };
@@ -128,6 +133,7 @@ export function registerMemberRoutes(app: ApiServer, service: ImageService): voi
       throw memberNotFound(row.id, request.params.member_id);
     }
     authorizeImage(service, ctx, 'modify_member', row, member);
+    requireShared(row);
     if (!isAdmin(service, ctx) && request.params.member_id !== ctx.project_id)
       throw new Forbidden('Only the member itself can accept or reject a shared image.');
     const body = bodyObject(request);
@@ -162,6 +168,7 @@ export function registerMemberRoutes(app: ApiServer, service: ImageService): voi
       authorizeImage(service, ctx, 'delete_member', row, member);
       if (!isOwner(service, ctx, row))
         throw new Forbidden('Only the owner of an image can stop sharing it.');
+      requireShared(row);
       const gone = await service.db
         .deleteFrom('image_member')
         .where('image_id', '=', row.id)

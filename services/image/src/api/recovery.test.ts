@@ -93,6 +93,20 @@ describe('recoverInterrupted', () => {
     assert.deepEqual(await recoverInterrupted(h.service), [fresh.id]);
   });
 
+  it('leaves staged images waiting for their import alone', async (t) => {
+    const h = await harness(t);
+    const image = await h.create('member@p1');
+    await h.call('member@p1', 'PUT', `/v2/images/${image.id}/stage`, rawBytes(100));
+    await h.db
+      .updateTable('image')
+      .set({ updated_at: LONG_AGO() })
+      .where('id', '=', image.id)
+      .execute();
+    assert.deepEqual(await recoverInterrupted(h.service), []);
+    assert.equal((await imageRow(h, image.id)).status, 'uploading');
+    assert.deepEqual(stagingFiles(h), [image.id]);
+  });
+
   it('recovers claims of this host’s previous life by their prefix', async (t) => {
     const h = await harness(t);
     const image = await h.create('member@p1');
