@@ -40,6 +40,7 @@ export function contextFor(token: string): RequestContext | undefined {
     project_domain_id: 'default',
     roles,
     is_admin: false,
+    auth_token: token,
   };
 }
 
@@ -67,7 +68,13 @@ export interface ImageHarness {
 }
 
 export async function imageHarness(
-  options: { settings?: Partial<ImageSettings>; quotas?: Quotas; fetch?: typeof fetch } = {},
+  options: {
+    settings?: Partial<ImageSettings>;
+    quotas?: Quotas;
+    fetch?: typeof fetch;
+    /** Where glance-download asks for the caller's catalog. */
+    identityUrl?: string;
+  } = {},
 ): Promise<ImageHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stratus-image-'));
   const database: Database<ImageSchema> = await openDatabase<ImageSchema>({
@@ -89,6 +96,7 @@ export async function imageHarness(
     host: 'test-host',
     ...(options.quotas ? { quotas: options.quotas } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.identityUrl ? { identityUrl: options.identityUrl } : {}),
   });
   const app = buildImageApi(service, {
     logger: silentLogger,
