@@ -65,19 +65,23 @@ export async function claim(
   }
 }
 
-/** Gives up this process's claim: the image goes to `status` (queued, killed …). */
+/**
+ * Gives up this process's claim: the image goes to `status` (queued, killed …). False
+ * when the claim was gone already (the image was deleted meanwhile).
+ */
 export async function release(
   service: ImageService,
   imageId: string,
   status: ImageRow['status'],
   extra: Partial<Pick<ImageRow, 'size'>> = {},
-): Promise<void> {
-  await service.db
+): Promise<boolean> {
+  const done = await service.db
     .updateTable('image')
     .set({ status, worker: null, heartbeat_at: null, updated_at: new Date(), ...extra })
     .where('id', '=', imageId)
     .where('worker', '=', service.worker)
-    .execute();
+    .executeTakeFirst();
+  return Number(done.numUpdatedRows) > 0;
 }
 
 function storeFor(service: ImageService, request: FastifyRequest): ImageStore {
@@ -179,7 +183,11 @@ async function stage(service: ImageService, request: FastifyRequest, params: Par
       ...(expected !== undefined ? { expectedSize: expected } : {}),
     });
     // Staged: still `uploading`, but no longer claimed, so an import may take it.
-    await release(service, row.id, 'uploading', { size: result.size });
+    if (!(await release(service, row.id, 'uploading', { size: result.size }))) {
+      // Deleted while staging: the data has nowhere to go.
+      await service.staging.delete(result.location);
+      throw new Conflict(`Image ${row.id} was deleted during the upload.`);
+    }
   } catch (err) {
     await release(service, row.id, 'queued');
     throw err;

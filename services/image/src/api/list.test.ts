@@ -286,6 +286,35 @@ describe('GET /v2/images sorting and paging', () => {
     }
   });
 
+  it('walks once through pages sorted by a key with NULLs (size of queued images)', async (t) => {
+    const h = await harness(t);
+    const ids: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      const image =
+        i % 3 === 0
+          ? await h.create('member@p1')
+          : await activeImage(h, 'member@p1', rawBytes(100 * (i % 4) + 1));
+      await setTimes(h, image.id, `2022-03-0${1 + (i % 2)}T00:00:00Z`);
+      ids.push(image.id);
+    }
+    for (const sort of ['size:asc', 'size:desc', 'size:asc,name:desc', 'disk_format:desc']) {
+      const whole = await listIds(h, 'member@p1', `sort=${sort}`);
+      same(whole, ids);
+      for (const limit of [1, 2, 4]) {
+        const seen: string[] = [];
+        let url: string | undefined = `/v2/images?sort=${sort}&limit=${limit}`;
+        while (url) {
+          const res = await h.call('member@p1', 'GET', url);
+          assert.equal(res.status, 200, url);
+          seen.push(...res.body.images.map((i: { id: string }) => i.id));
+          url = res.body.next;
+          assert.ok(seen.length <= ids.length + limit, `${sort} ${limit}: runaway`);
+        }
+        assert.deepEqual(seen, whole, `sort=${sort} limit=${limit}`);
+      }
+    }
+  });
+
   it('pages by limit_param_default and caps a limit at api_limit_max', async (t) => {
     const h = await harness(t, { settings: { limit_param_default: 2, api_limit_max: 3 } });
     for (let i = 0; i < 5; i++) await h.create('member@p1');
