@@ -508,6 +508,75 @@ describe('copy-image', () => {
     assert.deepEqual(storeFiles(h, 'file'), []);
   });
 
+  it('keeps no copy of an image deleted while it was being copied', async (t) => {
+    const h = await harness(t, { settings: { stores: ['file', 'fast'] } });
+    const image = await activeImage(h, 'member@p1', rawBytes(20_000));
+    // Hold the copy at the target store's door until the image is gone.
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const fast = h.service.stores.get('fast');
+    const add = fast.add.bind(fast);
+    fast.add = async (...args) => {
+      await gate;
+      return add(...args);
+    };
+    const res = await importImage(
+      h,
+      image.id,
+      { method: { name: 'copy-image' }, stores: ['fast'] },
+      'admin@adm',
+    );
+    assert.equal(res.status, 202);
+    assert.equal((await h.call('member@p1', 'DELETE', `/v2/images/${image.id}`)).status, 204);
+    open();
+    await h.drain();
+    assert.equal((await imageRow(h, image.id)).status, 'deleted');
+    assert.deepEqual(storeFiles(h, 'file'), []);
+    assert.deepEqual(storeFiles(h, 'fast'), []);
+    const [task] = (await h.call('admin@adm', 'GET', '/v2/tasks')).body.tasks;
+    assert.equal(task.status, 'failure');
+  });
+
+  it('reverts the copies of a failed copy unless all_stores_must_succeed is false', async (t) => {
+    const h = await harness(t, { settings: { stores: ['file', 'fast', 'broken'] } });
+    const broken = h.service.stores.get('broken');
+    broken.add = async () => {
+      throw new Error('the disk is on fire');
+    };
+    const data = rawBytes(10_000);
+    const image = await activeImage(h, 'member@p1', data);
+    const copy = async (must: boolean) => {
+      const res = await importImage(
+        h,
+        image.id,
+        {
+          method: { name: 'copy-image' },
+          stores: ['fast', 'broken'],
+          all_stores_must_succeed: must,
+        },
+        'admin@adm',
+      );
+      assert.equal(res.status, 202);
+      await h.drain();
+      return show(h, 'member@p1', image.id);
+    };
+    const strict = await copy(true);
+    assert.equal(strict.status, 'active');
+    assert.equal(strict.stores, 'file');
+    assert.equal(strict.os_glance_failed_import, 'broken');
+    assert.deepEqual(storeFiles(h, 'fast'), []);
+    assert.equal((await tasksOf(h, image.id))[0]?.['status'], 'failure');
+
+    const lenient = await copy(false);
+    assert.equal(lenient.status, 'active');
+    assert.equal(lenient.stores, 'fast,file');
+    assert.equal(lenient.os_glance_failed_import, 'broken');
+    assert.deepEqual(storeFiles(h, 'fast'), [image.id]);
+    assert.equal((await tasksOf(h, image.id))[0]?.['status'], 'success');
+    const file = await h.call('member@p1', 'GET', `/v2/images/${image.id}/file`);
+    assert.ok(file.raw.equals(data));
+  });
+
   it('copies only active images, to named stores', async (t) => {
     const h = await harness(t, { settings: { stores: ['file', 'fast'] } });
     const queued = await h.create('member@p1');

@@ -341,12 +341,25 @@ export async function runImport(service: ImageService, job: ImportJob): Promise<
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     service.logger.warn({ err, image: job.imageId, method: job.method }, 'image import failed');
-    for (const loc of job.method === 'copy-image' ? [] : added) {
+    // Undo this task's copies, copy-image's too (Glance's _ImportToStore.revert): none
+    // may outlive a failed import, nor an image deleted meanwhile.
+    for (const loc of added) {
       await service.stores
         .forLocation(loc.url)
         .delete(loc.url)
         .catch(() => undefined);
     }
+    const undone = new Set(added.map((l) => l.url));
+    const kept =
+      job.method === 'copy-image'
+        ? locationsOf(
+            await service.db
+              .selectFrom('image')
+              .select('locations')
+              .where('id', '=', job.imageId)
+              .executeTakeFirstOrThrow(),
+          ).filter((l) => !undone.has(l.url))
+        : [];
     const stagedExists =
       job.method === 'glance-direct' &&
       (await service.staging.exists(service.staging.locationOf(job.imageId)).catch(() => false));
@@ -367,7 +380,7 @@ export async function runImport(service: ImageService, job: ImportJob): Promise<
         worker: null,
         heartbeat_at: null,
         updated_at: new Date(),
-        ...(job.method === 'copy-image' ? {} : { locations: '[]' }),
+        locations: JSON.stringify(kept),
       })
       .where('id', '=', job.imageId)
       .where('worker', '=', service.worker)
