@@ -92,6 +92,12 @@ export async function recoverInterrupted(
   // Finished tasks are listed for image.task_time_to_live_s, then forgotten (Glance's
   // task scrubbing).
   await service.db.deleteFrom('task').where('expires_at', '<', now).execute();
+  // The partial data of the uploads put back goes whatever its age (a fresh restart
+  // finds it fresh); any other partial file only once nobody has written it for a while.
+  if (recovered.length > 0) {
+    await service.stores.cleanupPartials({ imageIds: recovered });
+    await service.staging.cleanupPartials({ imageIds: recovered });
+  }
   await service.stores.cleanupPartials({ olderThanMs: options.staleMs ?? STALE_MS });
   await service.staging.cleanupPartials({ olderThanMs: options.staleMs ?? STALE_MS });
   return recovered;

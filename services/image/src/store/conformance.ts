@@ -433,6 +433,17 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
       await h.store.add(staleId, chunkedSource(randomBytes(10)), { sizeCap: 10 });
     });
 
+    it('removes the partial uploads of the images named, and only those', async (t) => {
+      const h = await makeStore(t);
+      const [one, two] = [newId(), newId()];
+      await h.plantStalePartial(one);
+      await h.plantStalePartial(two);
+      assert.deepEqual(await h.store.cleanupPartials({ imageIds: [two, newId()] }), [two]);
+      assert.equal((await h.leftovers()).length, 1);
+      assert.deepEqual(await h.store.cleanupPartials({ imageIds: [one] }), [one]);
+      assert.equal((await h.leftovers()).length, 0);
+    });
+
     it('describes itself for /v2/info/stores', async (t) => {
       const h = await makeStore(t);
       const { id, type, description, isDefault } = h.store.descriptor;

@@ -40,6 +40,14 @@ export interface StoreDescriptor {
   isDefault: boolean;
 }
 
+/** Which partial uploads `cleanupPartials` removes. */
+export interface PartialCleanup {
+  /** Only those older than this (default: any age). */
+  olderThanMs?: number;
+  /** Only those of these images, whatever their age. */
+  imageIds?: readonly string[];
+}
+
 export interface ImageStore {
   readonly descriptor: StoreDescriptor;
 
@@ -78,7 +86,8 @@ export interface ImageStore {
   /**
    * Startup recovery: removes uploads that a previous process left unfinished (a crash
    * or restart mid-upload). Uploads in progress in this process are kept. Returns the
-   * image ids whose partial data was removed.
+   * image ids whose partial data was removed. With `imageIds`, only the partial data
+   * of those images goes, however fresh (their uploads are known to be dead).
    */
-  cleanupPartials(options?: { olderThanMs?: number }): Promise<string[]>;
+  cleanupPartials(options?: PartialCleanup): Promise<string[]>;
 }

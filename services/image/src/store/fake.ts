@@ -7,7 +7,14 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ValidationError, defineError } from '@stratus/common';
-import type { AddOptions, AddResult, GetOptions, ImageStore, StoreDescriptor } from './driver.js';
+import type {
+  AddOptions,
+  AddResult,
+  GetOptions,
+  ImageStore,
+  PartialCleanup,
+  StoreDescriptor,
+} from './driver.js';
 import { ImageDataExists, ImageDataNotFound, InvalidStoreLocation } from './errors.js';
 import { checkAddOptions, checkImageId, ingest, resolveRange } from './ingest.js';
 
@@ -183,11 +190,12 @@ export class FakeStore implements ImageStore {
     this.images.delete(imageId);
   }
 
-  async cleanupPartials(options: { olderThanMs?: number } = {}): Promise<string[]> {
-    const { olderThanMs } = options;
-    const cutoff = olderThanMs ? Date.now() - olderThanMs : Infinity;
+  async cleanupPartials(options: PartialCleanup = {}): Promise<string[]> {
+    const { olderThanMs, imageIds } = options;
+    const cutoff = olderThanMs && !imageIds ? Date.now() - olderThanMs : Infinity;
     const removed: string[] = [];
     for (const [imageId, partial] of [...this.partials]) {
+      if (imageIds && !imageIds.includes(imageId)) continue;
       if (this.active.has(imageId) || partial.startedAt > cutoff) continue;
       this.partials.delete(imageId);
       removed.push(imageId);

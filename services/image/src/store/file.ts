@@ -10,7 +10,14 @@ import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { ValidationError } from '@stratus/common';
-import type { AddOptions, AddResult, GetOptions, ImageStore, StoreDescriptor } from './driver.js';
+import type {
+  AddOptions,
+  AddResult,
+  GetOptions,
+  ImageStore,
+  PartialCleanup,
+  StoreDescriptor,
+} from './driver.js';
 import {
   ImageDataExists,
   ImageDataNotFound,
@@ -239,7 +246,7 @@ export class FileStore implements ImageStore {
     }
   }
 
-  async cleanupPartials(options: { olderThanMs?: number } = {}): Promise<string[]> {
+  async cleanupPartials(options: PartialCleanup = {}): Promise<string[]> {
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -247,12 +254,13 @@ export class FileStore implements ImageStore {
       if (errnoOf(err) === 'ENOENT') return [];
       throw err;
     }
-    const { olderThanMs } = options;
-    const cutoff = olderThanMs ? Date.now() - olderThanMs : Infinity;
+    const { olderThanMs, imageIds } = options;
+    const cutoff = olderThanMs && !imageIds ? Date.now() - olderThanMs : Infinity;
     const removed: string[] = [];
     for (const name of names) {
       if (!name.endsWith(PARTIAL_SUFFIX)) continue;
       const imageId = name.slice(0, -PARTIAL_SUFFIX.length);
+      if (imageIds && !imageIds.includes(imageId)) continue;
       if (this.active.has(imageId)) continue;
       const path = resolve(this.dir, name);
       try {

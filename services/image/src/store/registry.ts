@@ -3,7 +3,7 @@
  * runs with (Glance's multi-store `enabled_backends` with one `default_backend`).
  */
 import { ValidationError } from '@stratus/common';
-import type { ImageStore, StoreDescriptor } from './driver.js';
+import type { ImageStore, PartialCleanup, StoreDescriptor } from './driver.js';
 import { UnknownImageStore, InvalidStoreLocation } from './errors.js';
 import { FakeStore } from './fake.js';
 import type { FakeStoreConfig } from './fake.js';
@@ -82,7 +82,7 @@ export class ImageStores {
   }
 
   /** Startup recovery of every store; the image ids whose partial data went, by store id. */
-  async cleanupPartials(options?: { olderThanMs?: number }): Promise<Record<string, string[]>> {
+  async cleanupPartials(options?: PartialCleanup): Promise<Record<string, string[]>> {
     const removed: Record<string, string[]> = {};
     for (const store of this.all())
       removed[store.descriptor.id] = await store.cleanupPartials(options);
