@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { setProperty } from '../core/import.js';
 import {
   activeImage,
   harness,
@@ -399,6 +400,20 @@ describe('PATCH /v2/images/{id}', () => {
     ]);
     assert.equal(res.status, 415);
     assert.equal((await show(h, 'member@p1', image.id)).name, 'test');
+  });
+
+  it('leaves the os_glance_* bookkeeping of an import alone', async (t) => {
+    const h = await harness(t);
+    const image = await h.create('member@p1', { k: 'v' });
+    // As a running import would have it, written beside the client's PATCH.
+    await setProperty(h.service, image.id, 'os_glance_importing_to_stores', 'file');
+    const res = await patch(h, 'member@p1', image.id, [
+      { op: 'remove', path: '/k' },
+      { op: 'replace', path: '/name', value: 'renamed' },
+    ]);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.k, undefined);
+    assert.equal(res.body.os_glance_importing_to_stores, 'file');
   });
 
   it('replaces the tags', async (t) => {

@@ -28,6 +28,7 @@ import {
   checkValue,
   checkWritableName,
   PROPERTY_QUOTA,
+  RESERVED_PREFIX,
   TAG_QUOTA,
   UUID,
   WRITABLE_BASE,
@@ -70,17 +71,31 @@ function checkVisibilityPolicy(
   if (!allowed) throw new Forbidden(`You are not authorized to set visibility to '${visibility}'.`);
 }
 
-/** Writes an image's properties and tags to what `record` says (inside a transaction). */
+/**
+ * Writes an image's properties and tags (inside a transaction). The `os_glance_*`
+ * bookkeeping of an import is not the client's to write and stays as it is, so that an
+ * update beside a running import cannot roll it back.
+ */
 async function saveExtras(
-  service: ImageService,
   trx: ImageService['db'],
   id: string,
   properties: Record<string, string>,
   tags: readonly string[],
 ): Promise<void> {
-  await trx.deleteFrom('image_property').where('image_id', '=', id).execute();
+  const current = await trx
+    .selectFrom('image_property')
+    .select('name')
+    .where('image_id', '=', id)
+    .execute();
+  const replaced = current.map((p) => p.name).filter((n) => !n.startsWith(RESERVED_PREFIX));
+  if (replaced.length > 0)
+    await trx
+      .deleteFrom('image_property')
+      .where('image_id', '=', id)
+      .where('name', 'in', replaced)
+      .execute();
   await trx.deleteFrom('image_tag').where('image_id', '=', id).execute();
-  const props = Object.entries(properties);
+  const props = Object.entries(properties).filter(([name]) => !name.startsWith(RESERVED_PREFIX));
   if (props.length > 0)
     await trx
       .insertInto('image_property')
@@ -91,7 +106,6 @@ async function saveExtras(
       .insertInto('image_tag')
       .values(tags.map((value) => ({ image_id: id, value })))
       .execute();
-  void service;
 }
 
 function checkQuotas(properties: Record<string, string>, tags: readonly string[]): void {
@@ -111,8 +125,8 @@ async function reload(
   return (await findImage(service, ctx, id)).record;
 }
 
-export function render(service: ImageService, ctx: RequestContext, record: ImageRecord) {
-  return renderImage(service, record, { admin: isAdmin(service, ctx) });
+export function render(service: ImageService, record: ImageRecord) {
+  return renderImage(service, record);
 }
 
 function registerCreate(app: ApiServer, service: ImageService): void {
@@ -183,7 +197,7 @@ function registerCreate(app: ApiServer, service: ImageService): void {
     try {
       await service.db.transaction().execute(async (trx) => {
         await trx.insertInto('image').values(row).execute();
-        await saveExtras(service, trx, row.id, properties, tags);
+        await saveExtras(trx, row.id, properties, tags);
       });
     } catch (err) {
       if (isUniqueViolation(err))
@@ -203,7 +217,7 @@ function registerCreate(app: ApiServer, service: ImageService): void {
           .map((s) => s.descriptor.id)
           .join(','),
       );
-    return render(service, ctx, record);
+    return render(service, record);
   });
 }
 
@@ -248,7 +262,7 @@ function registerReadRoutes(app: ApiServer, service: ImageService): void {
     const params = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1));
     params.delete('marker');
     const body: Record<string, unknown> = {
-      images: records.map((r) => render(service, ctx, r)),
+      images: records.map((r) => render(service, r)),
       first: params.size > 0 ? `/v2/images?${params}` : '/v2/images',
       schema: '/v2/schemas/images',
     };
@@ -263,7 +277,7 @@ function registerReadRoutes(app: ApiServer, service: ImageService): void {
   app.get<{ Params: Params }>('/v2/images/:image_id', async (request) => {
     const ctx = request.context;
     const { record } = await findImage(service, ctx, request.params.image_id, 'get_image');
-    return render(service, ctx, record);
+    return render(service, record);
   });
 }
 
@@ -413,10 +427,10 @@ function registerUpdate(app: ApiServer, service: ImageService): void {
           .where('status', '!=', 'deleted')
           .executeTakeFirst();
         if (Number(updated.numUpdatedRows) === 0) throw imageNotFound(row.id);
-        await saveExtras(service, trx, row.id, properties, tags);
+        await saveExtras(trx, row.id, properties, tags);
       });
     }
-    return render(service, ctx, await reload(service, ctx, row.id));
+    return render(service, await reload(service, ctx, row.id));
   });
 }
 

@@ -146,11 +146,7 @@ export function requireOwner(
 }
 
 /** The API's image document (GET /v2/images/{id}). */
-export function renderImage(
-  service: ImageService,
-  record: ImageRecord,
-  options: { admin: boolean },
-): Record<string, unknown> {
+export function renderImage(service: ImageService, record: ImageRecord): Record<string, unknown> {
   const { row, properties, tags } = record;
   const locations = locationsOf(row);
   const body: Record<string, unknown> = {
@@ -180,10 +176,8 @@ export function renderImage(
   };
   if (locations.length > 0) {
     body['stores'] = [...new Set(locations.map((l) => l.store))].sort().join(',');
-    if (service.settings.show_image_direct_url || options.admin) {
-      const first = locations[0];
-      if (first && service.settings.show_image_direct_url) body['direct_url'] = first.url;
-    }
+    const first = locations[0];
+    if (first && service.settings.show_image_direct_url) body['direct_url'] = first.url;
   }
   return body;
 }
