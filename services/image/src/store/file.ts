@@ -35,7 +35,7 @@ export interface FileStoreConfig {
   dir: string;
   description?: string;
   isDefault?: boolean;
-  /** Size of the chunks `get` returns (default 64 KiB, as glance_store). */
+  /** Size of the chunks `get` returns (default 1 MiB: a quarter of the CPU of 64 KiB per byte served). */
   chunkSize?: number;
   /** Mode of stored image files (default 0o640). */
   fileMode?: number;
@@ -95,7 +95,7 @@ export class FileStore implements ImageStore {
       throw new ValidationError('The file image store needs a directory (dir).');
     }
     this.dir = resolve(config.dir);
-    this.chunkSize = config.chunkSize ?? 64 * 1024;
+    this.chunkSize = config.chunkSize ?? 1024 * 1024;
     if (!Number.isSafeInteger(this.chunkSize) || this.chunkSize < 1) {
       throw new ValidationError(`chunkSize must be a positive integer, not ${config.chunkSize}.`);
     }

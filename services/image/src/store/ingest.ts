@@ -87,9 +87,14 @@ export interface Ingested {
   sha512: string;
 }
 
+/** Bytes gathered before one `write`: fewer, larger writes cost less per byte. */
+export const WRITE_BATCH = 1024 * 1024;
+
 /**
- * Reads `source` to its end, handing each chunk to `write` (awaited: that is the
- * backpressure) after counting and hashing it. Fails as soon as the byte count passes
+ * Reads `source` to its end, counting and hashing each chunk and handing the data to
+ * `write` in batches of about WRITE_BATCH bytes. One write is in flight while the next
+ * batch is read and hashed (hashing md5 and sha512 costs as much as the disk), and a
+ * new write waits for the previous one: that is the backpressure. Fails as soon as the byte count passes
  * the size cap or the expected size, when the signal aborts (even while the source is
  * silent), or when the source fails. Does not clean up: the caller removes what `write`
  * stored. Does not destroy `source` either.
@@ -115,6 +120,19 @@ export async function ingest(
 
   const chunks = source.iterator({ destroyOnReturn: false });
   let finished = false;
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  let writing: Promise<void> | undefined;
+  const flush = async (): Promise<void> => {
+    if (batchBytes === 0) return;
+    const data = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batchBytes);
+    batch = [];
+    batchBytes = 0;
+    if (writing) await writing;
+    writing = write(data);
+    // Observed by the next flush or at the end; never an unhandled rejection meanwhile.
+    writing.catch(() => undefined);
+  };
   try {
     for (;;) {
       const next = await (signal ? Promise.race([chunks.next(), aborted]) : chunks.next());
@@ -133,13 +151,18 @@ export async function ingest(
       }
       md5.update(chunk);
       sha512.update(chunk);
-      // A write is not raced with the signal: it is short, and the caller's cleanup
-      // must not run beside it.
-      await write(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= WRITE_BATCH) await flush();
       signal?.throwIfAborted();
     }
+    await flush();
+    if (writing) await writing;
     finished = true;
   } finally {
+    // A write is never raced with the signal or left running: the caller's cleanup must
+    // not run beside it.
+    if (writing) await writing.catch(() => undefined);
     if (signal && onAbort) signal.removeEventListener('abort', onAbort);
     // Stop listening to the source. A pending read (after an abort) keeps its place in
     // the iterator's queue, so this must not be awaited.
