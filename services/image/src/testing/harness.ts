@@ -74,13 +74,13 @@ export async function imageHarness(
     fetch?: typeof fetch;
     /** Where glance-download asks for the caller's catalog. */
     identityUrl?: string;
+    /** An empty database to use (and leave open) instead of a fresh SQLite file. */
+    database?: Database<ImageSchema>;
   } = {},
 ): Promise<ImageHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stratus-image-'));
-  const database: Database<ImageSchema> = await openDatabase<ImageSchema>({
-    service: 'image',
-    dataDir,
-  });
+  const database: Database<ImageSchema> =
+    options.database ?? (await openDatabase<ImageSchema>({ service: 'image', dataDir }));
   await migrate(database, migrations);
   const settings = loadConfig({
     sections: [imageSection],
@@ -154,7 +154,7 @@ export async function imageHarness(
     async close() {
       await app.close();
       await drain(service);
-      await database.close();
+      if (!options.database) await database.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
