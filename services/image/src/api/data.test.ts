@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { staticQuotas } from '../core/quotas.js';
+import { sparseVmdk, VMDK_DESCRIPTOR } from '../format/testing.js';
 import type { ImageHarness } from '../testing/harness.js';
 import {
   activeImage,
@@ -17,10 +18,8 @@ import {
   rawBytes,
   sha512,
   show,
-  sparseVmdk,
   stagingFiles,
   storeFiles,
-  VMDK_DESCRIPTOR,
   vmdkReadingHostFile,
 } from '../testing/fixtures.js';
 

@@ -10,20 +10,7 @@ import {
   UnsafeImage,
   type InspectionResult,
 } from './index.js';
-import { inspectAllWays } from './testing.js';
-
-function qcow2Header(opts: { version?: number; backing?: bigint; incompat?: bigint } = {}): Buffer {
-  const h = Buffer.alloc(512);
-  h.write('QFI\xfb', 0, 'latin1');
-  h.writeUInt32BE(opts.version ?? 3, 4);
-  h.writeBigUInt64BE(opts.backing ?? 0n, 8);
-  h.writeUInt32BE(16, 20); // 64 KiB clusters
-  h.writeBigUInt64BE(1n << 30n, 24); // 1 GiB
-  h.writeBigUInt64BE(opts.incompat ?? 0n, 72);
-  h.writeUInt32BE(4, 96);
-  h.writeUInt32BE(104, 100); // header_length; extensions (end marker: zeros) follow
-  return h;
-}
+import { inspectAllWays, qcow2Header, sparseVmdk, VMDK_DESCRIPTOR } from './testing.js';
 
 function isoImage(): Buffer {
   const img = Buffer.alloc(40 * 2048);
@@ -41,35 +28,6 @@ function isoImage(): Buffer {
   img.writeUInt16LE(0xaa55, 510);
   return img;
 }
-
-function sparseVmdk(descriptor: string, capacitySectors = 2048n): Buffer {
-  const img = Buffer.alloc(512 + 20 * 512);
-  img.write('KDMV', 0, 'latin1');
-  img.writeUInt32LE(1, 4);
-  img.writeBigUInt64LE(capacitySectors, 12);
-  img.writeBigUInt64LE(128n, 20);
-  img.writeBigUInt64LE(1n, 28);
-  img.writeBigUInt64LE(20n, 36);
-  img.writeUInt32LE(512, 44);
-  img.writeBigUInt64LE(21n, 48);
-  img.writeBigUInt64LE(22n, 56);
-  img.write(descriptor, 512, 'latin1');
-  return img;
-}
-
-const GOOD_DESCRIPTOR = [
-  '# Disk DescriptorFile',
-  'version=1',
-  'CID=12345678',
-  'parentCID=ffffffff',
-  'createType="monolithicSparse"',
-  '',
-  '# Extent description',
-  'RW 2048 SPARSE "disk.vmdk"',
-  '',
-  'ddb.virtualHWVersion = "4"',
-  '',
-].join('\n');
 
 describe('format detection on crafted bytes', () => {
   it('treats a short file starting with the qcow2 magic as raw', () => {
@@ -184,7 +142,7 @@ describe('format detection on crafted bytes', () => {
   });
 
   it('accepts a self-contained monolithicSparse VMDK', () => {
-    const r = inspectAllWays(sparseVmdk(GOOD_DESCRIPTOR));
+    const r = inspectAllWays(sparseVmdk(VMDK_DESCRIPTOR));
     assert.equal(r.format, 'vmdk');
     assert.equal(r.virtualSize, 2048 * 512);
     assert.deepEqual(r.safetyProblems, []);
@@ -193,24 +151,24 @@ describe('format detection on crafted bytes', () => {
   it('refuses VMDK descriptors that reach outside the image', () => {
     const cases: Array<[string, string]> = [
       [
-        GOOD_DESCRIPTOR.replace('SPARSE "disk.vmdk"', 'FLAT "/etc/passwd" 0'),
+        VMDK_DESCRIPTOR.replace('SPARSE "disk.vmdk"', 'FLAT "/etc/passwd" 0'),
         'VMDK extent type flat is not allowed',
       ],
       [
-        GOOD_DESCRIPTOR.replace('"disk.vmdk"', '"../other.vmdk"'),
+        VMDK_DESCRIPTOR.replace('"disk.vmdk"', '"../other.vmdk"'),
         'VMDK extent file name contains a path',
       ],
       [
-        GOOD_DESCRIPTOR + 'RW 2048 SPARSE "second.vmdk"\n',
+        VMDK_DESCRIPTOR + 'RW 2048 SPARSE "second.vmdk"\n',
         'VMDK descriptor lists 2 extents; only one is allowed',
       ],
       [
-        GOOD_DESCRIPTOR.replace('monolithicSparse', 'monolithicFlat'),
+        VMDK_DESCRIPTOR.replace('monolithicSparse', 'monolithicFlat'),
         'VMDK createType monolithicflat is not allowed',
       ],
-      [GOOD_DESCRIPTOR + 'parentFileNameHint="base.vmdk"\n', 'VMDK has a parent (backing) disk'],
+      [VMDK_DESCRIPTOR + 'parentFileNameHint="base.vmdk"\n', 'VMDK has a parent (backing) disk'],
       [
-        GOOD_DESCRIPTOR + 'this is not a descriptor line\n',
+        VMDK_DESCRIPTOR + 'this is not a descriptor line\n',
         'VMDK descriptor has an unrecognised line',
       ],
     ];
@@ -225,16 +183,16 @@ describe('format detection on crafted bytes', () => {
   });
 
   it('refuses a zero-capacity sparse VMDK and an oversized descriptor', () => {
-    const zero = inspectAllWays(sparseVmdk(GOOD_DESCRIPTOR, 0n), [7]);
+    const zero = inspectAllWays(sparseVmdk(VMDK_DESCRIPTOR, 0n), [7]);
     assert.ok(zero.safetyProblems.includes('VMDK sparse header has zero capacity'));
-    const big = sparseVmdk(GOOD_DESCRIPTOR);
+    const big = sparseVmdk(VMDK_DESCRIPTOR);
     big.writeBigUInt64LE(4096n, 36); // 2 MiB descriptor
     const r = inspectAllWays(big, [7]);
     assert.ok(r.safetyProblems.includes(`VMDK descriptor is larger than ${1024 * 1024} bytes`));
   });
 
   it('detects a descriptor-only VMDK and refuses it', () => {
-    const text = GOOD_DESCRIPTOR.replace('monolithicSparse', 'monolithicFlat').replace(
+    const text = VMDK_DESCRIPTOR.replace('monolithicSparse', 'monolithicFlat').replace(
       'SPARSE "disk.vmdk"',
       'FLAT "disk-flat.vmdk" 0',
     );
@@ -269,7 +227,7 @@ describe('format detection on crafted bytes', () => {
 
 describe('memory', () => {
   it('retains less than 1 MiB while a 64 MiB sparse stream goes by', () => {
-    for (const head of [Buffer.alloc(0), qcow2Header(), sparseVmdk(GOOD_DESCRIPTOR)]) {
+    for (const head of [Buffer.alloc(0), qcow2Header(), sparseVmdk(VMDK_DESCRIPTOR)]) {
       const inspector = new ImageInspector();
       const zeros = Buffer.alloc(64 * 1024);
       inspector.push(head);

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { qcow2Header, sparseVmdk, VMDK_DESCRIPTOR } from '../format/testing.js';
 import { imageHarness, type ImageHarness } from './harness.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are read loosely in tests */
@@ -47,20 +48,12 @@ export function rawBytes(size: number, seed = 0): Buffer {
 export function qcow2Image(
   opts: { backing?: bigint; incompat?: bigint; version?: number; pad?: number } = {},
 ): Buffer {
-  const h = Buffer.alloc(512);
-  h.write('QFI\xfb', 0, 'latin1');
-  h.writeUInt32BE(opts.version ?? 3, 4);
-  h.writeBigUInt64BE(opts.backing ?? 0n, 8);
+  const h = qcow2Header(opts);
   if (opts.backing) {
     // backing_file_offset/size point at a name inside the header cluster.
     h.writeUInt32BE(16, 16);
     h.write('/etc/passwd\0\0\0\0\0', Number(opts.backing), 'latin1');
   }
-  h.writeUInt32BE(16, 20);
-  h.writeBigUInt64BE(1n << 30n, 24);
-  h.writeBigUInt64BE(opts.incompat ?? 0n, 72);
-  h.writeUInt32BE(4, 96);
-  h.writeUInt32BE(104, 100);
   return Buffer.concat([h, Buffer.alloc(opts.pad ?? 4096)]);
 }
 
@@ -68,36 +61,6 @@ export function qcow2Image(
 export const qcow2WithBackingFile = () => qcow2Image({ backing: 0x180n });
 /** A qcow2 image whose data lives in an external data file (incompatible bit 2). */
 export const qcow2WithDataFile = () => qcow2Image({ incompat: 1n << 2n });
-
-/** A monolithic sparse VMDK whose embedded descriptor is `descriptor`. */
-export function sparseVmdk(descriptor: string, capacitySectors = 2048n): Buffer {
-  const img = Buffer.alloc(512 + 20 * 512);
-  img.write('KDMV', 0, 'latin1');
-  img.writeUInt32LE(1, 4);
-  img.writeBigUInt64LE(capacitySectors, 12);
-  img.writeBigUInt64LE(128n, 20);
-  img.writeBigUInt64LE(1n, 28);
-  img.writeBigUInt64LE(20n, 36);
-  img.writeUInt32LE(512, 44);
-  img.writeBigUInt64LE(21n, 48);
-  img.writeBigUInt64LE(22n, 56);
-  img.write(descriptor, 512, 'latin1');
-  return img;
-}
-
-export const VMDK_DESCRIPTOR = [
-  '# Disk DescriptorFile',
-  'version=1',
-  'CID=12345678',
-  'parentCID=ffffffff',
-  'createType="monolithicSparse"',
-  '',
-  '# Extent description',
-  'RW 2048 SPARSE "disk.vmdk"',
-  '',
-  'ddb.virtualHWVersion = "4"',
-  '',
-].join('\n');
 
 /** A VMDK whose descriptor reads another file of the host (CVE-2024-32498's VMDK form). */
 export const vmdkReadingHostFile = () =>
