@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { staticQuotas } from '../core/quotas.js';
 import { sparseVmdk, VMDK_DESCRIPTOR } from '../format/testing.js';
@@ -10,6 +9,7 @@ import type { ImageHarness } from '../testing/harness.js';
 import {
   activeImage,
   harness,
+  deleteDuringUpload,
   imageRow,
   md5,
   qcow2Image,
@@ -21,6 +21,7 @@ import {
   stagingFiles,
   storeFiles,
   vmdkReadingHostFile,
+  waitFor,
 } from '../testing/fixtures.js';
 
 const MIB = 1024 * 1024;
@@ -45,14 +46,6 @@ function streamUpload(
     },
     payload: Readable.from(chunks),
   });
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 describe('upload and download', () => {
@@ -359,40 +352,7 @@ describe('interrupted and oversized uploads', () => {
   it('keeps no data of an image deleted while its upload runs', async (t) => {
     const h = await harness(t);
     const image = await h.create('member@p1');
-    await h.app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = h.app.server.address() as AddressInfo;
-    const size = 512 * 1024;
-    const response = new Promise<number>((resolve, reject) => {
-      const req = httpRequest(
-        {
-          host: '127.0.0.1',
-          port,
-          method: 'PUT',
-          path: `/v2/images/${image.id}/file`,
-          headers: {
-            'x-auth-token': 'member@p1',
-            'content-type': 'application/octet-stream',
-            'content-length': String(size),
-          },
-        },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.write(rawBytes(size / 2));
-      void waitFor(
-        'the upload to start',
-        async () => (await imageRow(h, image.id)).status === 'saving',
-      )
-        .then(() => h.call('member@p1', 'DELETE', `/v2/images/${image.id}`))
-        .then((del) => {
-          assert.equal(del.status, 204);
-          req.end(rawBytes(size / 2));
-        })
-        .catch(reject);
-    });
+    const response = deleteDuringUpload(h, image.id, 'file', 512 * 1024, 'saving');
     assert.equal(await response, 409);
     assert.equal((await h.call('member@p1', 'GET', `/v2/images/${image.id}`)).status, 404);
     assert.equal((await imageRow(h, image.id)).status, 'deleted');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
@@ -9,6 +9,7 @@ import type { ImageHarness } from '../testing/harness.js';
 import {
   activeImage,
   harness,
+  deleteDuringUpload,
   imageRow,
   md5,
   qcow2WithBackingFile,
@@ -192,41 +193,7 @@ describe('glance-direct', () => {
   it('keeps no staged data of an image deleted while it was being staged', async (t) => {
     const h = await harness(t);
     const image = await h.create('member@p1');
-    await h.app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = h.app.server.address() as AddressInfo;
-    const size = 256 * 1024;
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(
-        {
-          host: '127.0.0.1',
-          port,
-          method: 'PUT',
-          path: `/v2/images/${image.id}/stage`,
-          headers: {
-            'x-auth-token': 'member@p1',
-            'content-type': 'application/octet-stream',
-            'content-length': String(size),
-          },
-        },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.write(rawBytes(size / 2));
-      const started = async () => {
-        while ((await imageRow(h, image.id)).status !== 'uploading')
-          await new Promise((r) => setTimeout(r, 5));
-      };
-      void started()
-        .then(() => h.call('member@p1', 'DELETE', `/v2/images/${image.id}`))
-        .then((del) => {
-          assert.equal(del.status, 204);
-          req.end(rawBytes(size / 2));
-        })
-        .catch(reject);
-    });
+    const status = await deleteDuringUpload(h, image.id, 'stage', 256 * 1024, 'uploading');
     assert.equal(status, 409);
     assert.equal((await imageRow(h, image.id)).status, 'deleted');
     assert.deepEqual(stagingFiles(h), []);

@@ -4,6 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { qcow2Header, sparseVmdk, VMDK_DESCRIPTOR } from '../format/testing.js';
@@ -111,4 +114,64 @@ export async function activeImage(
 /** The image's row as the database has it. */
 export function imageRow(h: ImageHarness, id: string) {
   return h.db.selectFrom('image').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+/** Polls `check` every 10 ms until it holds; fails after `ms`. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  ms = 5000,
+): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/**
+ * PUT /v2/images/{id}/<target> over real HTTP: sends half of `size` bytes, deletes the
+ * image (which must answer 204) once it is `busy`, then sends the rest. Resolves with
+ * the upload's status code.
+ */
+export async function deleteDuringUpload(
+  h: ImageHarness,
+  imageId: string,
+  target: 'file' | 'stage',
+  size: number,
+  busy: string,
+): Promise<number> {
+  await h.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = h.app.server.address() as AddressInfo;
+  return new Promise<number>((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'PUT',
+        path: `/v2/images/${imageId}/${target}`,
+        headers: {
+          'x-auth-token': 'member@p1',
+          'content-type': 'application/octet-stream',
+          'content-length': String(size),
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.write(rawBytes(size / 2));
+    void waitFor(
+      `the image to be ${busy}`,
+      async () => (await imageRow(h, imageId)).status === busy,
+    )
+      .then(() => h.call('member@p1', 'DELETE', `/v2/images/${imageId}`))
+      .then((del) => {
+        if (del.status !== 204) throw new Error(`delete answered ${del.status}`);
+        req.end(rawBytes(size / 2));
+      })
+      .catch(reject);
+  });
 }
