@@ -18,8 +18,21 @@ export const SORT_KEYS = [
   'updated_at',
 ] as const;
 
+/** Columns a plain `key=value` (or `key=in:a,b`) filters on. */
+const COLUMN_FILTERS = [
+  'name',
+  'status',
+  'owner',
+  'disk_format',
+  'container_format',
+  'id',
+  'checksum',
+  'os_hash_value',
+] as const;
+
 /** Query parameters that are not property filters. */
-const PARAMS = new Set([
+const PARAMS = new Set<string>([
+  ...COLUMN_FILTERS,
   'limit',
   'marker',
   'sort',
@@ -35,27 +48,7 @@ const PARAMS = new Set([
   'updated_at',
   'os_hidden',
   'protected',
-  'name',
-  'status',
-  'owner',
-  'disk_format',
-  'container_format',
-  'id',
-  'checksum',
-  'os_hash_value',
 ]);
-
-/** Columns a plain `key=value` (or `key=in:a,b`) filters on. */
-const COLUMN_FILTERS = [
-  'name',
-  'status',
-  'owner',
-  'disk_format',
-  'container_format',
-  'id',
-  'checksum',
-  'os_hash_value',
-] as const;
 
 const OPERATORS: Record<string, '>' | '>=' | '<' | '<=' | '=' | '!='> = {
   gt: '>',
