@@ -2,21 +2,14 @@ import type { Readable } from 'node:stream';
 import type { ApiServer, RequestContext } from '@stratus/api-kit';
 import { BadRequest, Conflict, Forbidden, NotFound, UnsupportedMediaType } from '@stratus/common';
 import type { FastifyRequest } from 'fastify';
-import { ImageFormatMismatch, UnsafeImage } from '../format/index.js';
 import { findImage, locationsOf, type ImageRow } from '../core/images.js';
-import { heartbeat, ingestData } from '../core/ingest.js';
+import { heartbeat, ingestData, isBadData } from '../core/ingest.js';
 import { enforceQuota, remainingBytes } from '../core/quotas.js';
 import { isAdmin, type ImageService } from '../core/service.js';
 import { countUploading, stagedBytes, storedBytes } from '../core/usage.js';
 import { InvalidImageRange, type ImageStore } from '../store/index.js';
-import { removeImageData, stagingLocation } from './images.js';
 
 type Params = { image_id: string };
-
-/** Whether the failure means the bytes themselves are bad (the image is then killed). */
-export function isBadData(err: unknown): boolean {
-  return err instanceof ImageFormatMismatch || err instanceof UnsafeImage;
-}
 
 /** The body as a byte stream: only application/octet-stream bodies carry image data. */
 function dataStream(request: FastifyRequest): Readable {
@@ -278,5 +271,3 @@ export function registerDataRoutes(app: ApiServer, service: ImageService): void 
     return reply.send(stream);
   });
 }
-
-export { removeImageData, stagingLocation };

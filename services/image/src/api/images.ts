@@ -125,10 +125,6 @@ async function reload(
   return (await findImage(service, ctx, id)).record;
 }
 
-export function render(service: ImageService, record: ImageRecord) {
-  return renderImage(service, record);
-}
-
 function registerCreate(app: ApiServer, service: ImageService): void {
   app.post('/v2/images', async (request, reply) => {
     const ctx = request.context;
@@ -217,7 +213,7 @@ function registerCreate(app: ApiServer, service: ImageService): void {
           .map((s) => s.descriptor.id)
           .join(','),
       );
-    return render(service, record);
+    return renderImage(service, record);
   });
 }
 
@@ -262,7 +258,7 @@ function registerReadRoutes(app: ApiServer, service: ImageService): void {
     const params = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1));
     params.delete('marker');
     const body: Record<string, unknown> = {
-      images: records.map((r) => render(service, r)),
+      images: records.map((r) => renderImage(service, r)),
       first: params.size > 0 ? `/v2/images?${params}` : '/v2/images',
       schema: '/v2/schemas/images',
     };
@@ -277,7 +273,7 @@ function registerReadRoutes(app: ApiServer, service: ImageService): void {
   app.get<{ Params: Params }>('/v2/images/:image_id', async (request) => {
     const ctx = request.context;
     const { record } = await findImage(service, ctx, request.params.image_id, 'get_image');
-    return render(service, record);
+    return renderImage(service, record);
   });
 }
 
@@ -430,7 +426,7 @@ function registerUpdate(app: ApiServer, service: ImageService): void {
         await saveExtras(trx, row.id, properties, tags);
       });
     }
-    return render(service, await reload(service, ctx, row.id));
+    return renderImage(service, await reload(service, ctx, row.id));
   });
 }
 
@@ -472,15 +468,10 @@ export async function removeImageData(
     }
   }
   try {
-    await service.staging.delete(stagingLocation(service, imageId));
+    await service.staging.delete(service.staging.locationOf(imageId));
   } catch (err) {
     service.logger.warn({ err, image: imageId }, 'could not delete staged image data');
   }
-}
-
-/** Where an image's staged data lives in the staging store. */
-export function stagingLocation(service: ImageService, imageId: string): string {
-  return service.staging.locationOf(imageId);
 }
 
 function registerActions(app: ApiServer, service: ImageService): void {

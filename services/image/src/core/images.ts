@@ -1,5 +1,5 @@
 import type { RequestContext } from '@stratus/api-kit';
-import { Forbidden, NotFound } from '@stratus/common';
+import { NotFound } from '@stratus/common';
 import type { Kysely, Selectable } from 'kysely';
 import type { ImageLocation, ImageSchema, ImageTable } from '../db/schema.js';
 import { isAdmin, type ImageService } from './service.js';
@@ -132,17 +132,6 @@ export function authorizeImage(
   member: { status: string } | undefined,
 ): void {
   service.enforcer.enforce(action, imageTarget(row, ctx, member), ctx, { doRaise: true });
-}
-
-/** Changing an image is for its owner (or an admin), even where policy lets members read. */
-export function requireOwner(
-  service: ImageService,
-  ctx: RequestContext,
-  row: ImageRow,
-  message = 'You are not permitted to modify this image.',
-): void {
-  if (isAdmin(service, ctx)) return;
-  if (row.owner === null || row.owner !== ctx.project_id) throw new Forbidden(message);
 }
 
 /** The API's image document (GET /v2/images/{id}). */

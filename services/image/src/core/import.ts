@@ -4,10 +4,9 @@ import { BadRequest } from '@stratus/common';
 import type { ImageLocation } from '../db/schema.js';
 import type { ImageStore } from '../store/index.js';
 import { locationsOf } from './images.js';
-import { heartbeat, ingestData, type Ingested } from './ingest.js';
+import { heartbeat, ingestData, isBadData, type Ingested } from './ingest.js';
 import { finishTask } from './tasks.js';
 import type { ImageService } from './service.js';
-import { ImageFormatMismatch, UnsafeImage } from '../format/index.js';
 
 export type ImportMethod = 'glance-direct' | 'web-download' | 'copy-image' | 'glance-download';
 
@@ -23,10 +22,6 @@ export interface ImportJob {
   remote?: { imageId: string; region: string; interface: string; token: string };
   /** Bytes each copy may have (image_size_cap, or what the quota leaves). */
   sizeCap: number;
-}
-
-function isBadData(err: unknown): boolean {
-  return err instanceof ImageFormatMismatch || err instanceof UnsafeImage;
 }
 
 /** Sets (or, with null, removes) one of the image's `os_glance_*` bookkeeping properties. */

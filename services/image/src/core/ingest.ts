@@ -1,8 +1,19 @@
 import type { Readable } from 'node:stream';
 import { OverQuota } from '@stratus/common';
-import { checkDiskFormat, InspectingStream, type InspectionResult } from '../format/index.js';
+import {
+  checkDiskFormat,
+  ImageFormatMismatch,
+  InspectingStream,
+  UnsafeImage,
+  type InspectionResult,
+} from '../format/index.js';
 import { ImageSizeLimitExceeded, type AddResult, type ImageStore } from '../store/index.js';
 import type { ImageService } from './service.js';
+
+/** Whether a failure means the bytes themselves are bad (the image is then killed). */
+export function isBadData(err: unknown): boolean {
+  return err instanceof ImageFormatMismatch || err instanceof UnsafeImage;
+}
 
 export interface IngestOptions {
   /** Most bytes to take. */
