@@ -3,7 +3,7 @@ import type { ApiServer, RequestContext } from '@stratus/api-kit';
 import { BadRequest, Conflict, Forbidden, NotFound, UnsupportedMediaType } from '@stratus/common';
 import type { FastifyRequest } from 'fastify';
 import { findImage, locationsOf, type ImageRow } from '../core/images.js';
-import { heartbeat, ingestData, isBadData } from '../core/ingest.js';
+import { heartbeat, ingestData, isBadData, type Ingested } from '../core/ingest.js';
 import { enforceQuota, remainingBytes } from '../core/quotas.js';
 import { isAdmin, type ImageService } from '../core/service.js';
 import { countUploading, stagedBytes, storedBytes } from '../core/usage.js';
@@ -84,6 +84,58 @@ function storeFor(service: ImageService, request: FastifyRequest): ImageStore {
     : service.stores.default;
 }
 
+/**
+ * Takes an image's data (the request body) into `store`, for an upload (`saving`) or
+ * a staging (`uploading`): the count quota, the bytes the size quota leaves, this
+ * process's claim with its heartbeat, the inspected stream. `keep` records the data and
+ * answers false when the image went away meanwhile (its data is then removed again, 409);
+ * on any failure the claim goes, the image becoming `failed(err)`.
+ */
+async function receive(
+  service: ImageService,
+  request: FastifyRequest,
+  row: ImageRow,
+  source: Readable,
+  options: {
+    to: 'saving' | 'uploading';
+    quota: 'image_size_total' | 'image_stage_total';
+    store: ImageStore;
+    diskFormat?: string | null;
+    keep(result: Ingested): Promise<boolean>;
+    failed(err: unknown): ImageRow['status'];
+  },
+): Promise<void> {
+  const owner = row.owner ?? undefined;
+  await enforceQuota(service.quotas, owner, 'image_count_uploading', () =>
+    countUploading(service, owner ?? ''),
+  );
+  const used = options.quota === 'image_size_total' ? storedBytes : stagedBytes;
+  const remaining = await remainingBytes(service.quotas, owner, options.quota, () =>
+    used(service, owner ?? ''),
+  );
+  await claim(service, row, 'queued', options.to);
+  const stop = heartbeat(service, row.id);
+  try {
+    const expected = announcedSize(request);
+    const result = await ingestData(row.id, source, options.store, {
+      sizeCap: Math.min(service.settings.image_size_cap, remaining),
+      capIsQuota: remaining < service.settings.image_size_cap,
+      ...(options.diskFormat !== undefined ? { diskFormat: options.diskFormat } : {}),
+      ...(expected !== undefined ? { expectedSize: expected } : {}),
+    });
+    if (!(await options.keep(result))) {
+      // Deleted meanwhile: the data has nowhere to go.
+      await options.store.delete(result.location);
+      throw new Conflict(`Image ${row.id} was deleted during the upload.`);
+    }
+  } catch (err) {
+    await release(service, row.id, options.failed(err));
+    throw err;
+  } finally {
+    stop();
+  }
+}
+
 async function upload(service: ImageService, request: FastifyRequest, params: Params) {
   const ctx = request.context;
   const { record } = await findImage(service, ctx, params.image_id, 'upload_image');
@@ -96,58 +148,39 @@ async function upload(service: ImageService, request: FastifyRequest, params: Pa
     );
   const source = dataStream(request);
   const store = storeFor(service, request);
-  const owner = row.owner ?? undefined;
-  await enforceQuota(service.quotas, owner, 'image_count_uploading', () =>
-    countUploading(service, owner ?? ''),
-  );
-  const remaining = await remainingBytes(service.quotas, owner, 'image_size_total', () =>
-    storedBytes(service, owner ?? ''),
-  );
-  await claim(service, row, 'queued', 'saving');
-  const stop = heartbeat(service, row.id);
-  try {
-    const sizeCap = Math.min(service.settings.image_size_cap, remaining);
-    const expected = announcedSize(request);
-    const result = await ingestData(row.id, source, store, {
-      sizeCap,
-      capIsQuota: remaining < service.settings.image_size_cap,
-      diskFormat: row.disk_format,
-      ...(expected !== undefined ? { expectedSize: expected } : {}),
-    });
-    const location = {
-      url: result.location,
-      store: store.descriptor.id,
-      metadata: { store: store.descriptor.id },
-    };
-    const done = await service.db
-      .updateTable('image')
-      .set({
-        status: 'active',
-        size: result.size,
-        virtual_size: result.inspection.virtualSize,
-        checksum: result.md5,
-        os_hash_algo: 'sha512',
-        os_hash_value: result.sha512,
-        locations: JSON.stringify([location]),
-        worker: null,
-        heartbeat_at: null,
-        updated_at: new Date(),
-      })
-      .where('id', '=', row.id)
-      .where('status', '=', 'saving')
-      .where('worker', '=', service.worker)
-      .executeTakeFirst();
-    if (Number(done.numUpdatedRows) === 0) {
-      // Deleted while uploading: the data has nowhere to go.
-      await store.delete(result.location);
-      throw new Conflict(`Image ${row.id} was deleted during the upload.`);
-    }
-  } catch (err) {
-    await release(service, row.id, isBadData(err) ? 'killed' : 'queued');
-    throw err;
-  } finally {
-    stop();
-  }
+  await receive(service, request, row, source, {
+    to: 'saving',
+    quota: 'image_size_total',
+    store,
+    diskFormat: row.disk_format,
+    failed: (err) => (isBadData(err) ? 'killed' : 'queued'),
+    keep: async (result) => {
+      const location = {
+        url: result.location,
+        store: store.descriptor.id,
+        metadata: { store: store.descriptor.id },
+      };
+      const done = await service.db
+        .updateTable('image')
+        .set({
+          status: 'active',
+          size: result.size,
+          virtual_size: result.inspection.virtualSize,
+          checksum: result.md5,
+          os_hash_algo: 'sha512',
+          os_hash_value: result.sha512,
+          locations: JSON.stringify([location]),
+          worker: null,
+          heartbeat_at: null,
+          updated_at: new Date(),
+        })
+        .where('id', '=', row.id)
+        .where('status', '=', 'saving')
+        .where('worker', '=', service.worker)
+        .executeTakeFirst();
+      return Number(done.numUpdatedRows) > 0;
+    },
+  });
 }
 
 async function stage(service: ImageService, request: FastifyRequest, params: Params) {
@@ -158,35 +191,14 @@ async function stage(service: ImageService, request: FastifyRequest, params: Par
   const { row } = record;
   if (row.status !== 'queued')
     throw new Conflict(`Image status transition from ${row.status} to uploading is not allowed.`);
-  const source = dataStream(request);
-  const owner = row.owner ?? undefined;
-  await enforceQuota(service.quotas, owner, 'image_count_uploading', () =>
-    countUploading(service, owner ?? ''),
-  );
-  const remaining = await remainingBytes(service.quotas, owner, 'image_stage_total', () =>
-    stagedBytes(service, owner ?? ''),
-  );
-  await claim(service, row, 'queued', 'uploading');
-  const stop = heartbeat(service, row.id);
-  try {
-    const expected = announcedSize(request);
-    const result = await ingestData(row.id, source, service.staging, {
-      sizeCap: Math.min(service.settings.image_size_cap, remaining),
-      capIsQuota: remaining < service.settings.image_size_cap,
-      ...(expected !== undefined ? { expectedSize: expected } : {}),
-    });
+  await receive(service, request, row, dataStream(request), {
+    to: 'uploading',
+    quota: 'image_stage_total',
+    store: service.staging,
+    failed: () => 'queued',
     // Staged: still `uploading`, but no longer claimed, so an import may take it.
-    if (!(await release(service, row.id, 'uploading', { size: result.size }))) {
-      // Deleted while staging: the data has nowhere to go.
-      await service.staging.delete(result.location);
-      throw new Conflict(`Image ${row.id} was deleted during the upload.`);
-    }
-  } catch (err) {
-    await release(service, row.id, 'queued');
-    throw err;
-  } finally {
-    stop();
-  }
+    keep: (result) => release(service, row.id, 'uploading', { size: result.size }),
+  });
 }
 
 /** `bytes=a-b`, `bytes=a-` or `bytes=-n` against data of `size` bytes. */
