@@ -9,7 +9,6 @@ import {
 } from '@stratus/common';
 import { isUniqueViolation } from '@stratus/db';
 import { randomUUID } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
 import type { ImageTable } from '../db/schema.js';
 import {
   authorizeImage,
@@ -35,17 +34,9 @@ import {
   type WritableBase,
 } from '../core/validate.js';
 import { PATCH_TYPES } from './app.js';
+import { bodyObject, refuseReadOnly } from './body.js';
 
 type Params = { image_id: string };
-
-/** The request body as an object, or Glance's 400. */
-export function bodyObject(request: FastifyRequest): Record<string, unknown> {
-  const body = request.body;
-  if (body === undefined || body === null) throw new BadRequest('Body expected in request.');
-  if (typeof body !== 'object' || Array.isArray(body))
-    throw new BadRequest('Request body must be a JSON object.');
-  return body as Record<string, unknown>;
-}
 
 const BASE = new Set<string>(WRITABLE_BASE);
 
@@ -129,8 +120,7 @@ function registerCreate(app: ApiServer, service: ImageService): void {
   app.post('/v2/images', async (request, reply) => {
     const ctx = request.context;
     const body = bodyObject(request);
-    for (const key of ['direct_url', 'self', 'file', 'schema', 'stores'])
-      if (key in body) throw new Forbidden(`Attribute '${key}' is read-only.`);
+    refuseReadOnly(body, ['direct_url', 'self', 'file', 'schema', 'stores']);
     const fields: Partial<Record<WritableBase, unknown>> = {};
     const properties: Record<string, string> = {};
     let id: string | undefined;

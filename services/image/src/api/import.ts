@@ -9,7 +9,7 @@ import { isAdmin, runInBackground, type ImageService } from '../core/service.js'
 import { createTask, renderTask } from '../core/tasks.js';
 import { countUploading, storedBytes } from '../core/usage.js';
 import { claim } from './data.js';
-import { bodyObject } from './images.js';
+import { bodyObject } from './body.js';
 import { UUID } from '../core/validate.js';
 
 type Params = { image_id: string };

@@ -5,7 +5,7 @@ import type { Selectable } from 'kysely';
 import type { ImageMemberTable } from '../db/schema.js';
 import { authorizeImage, findImage, isoSeconds, type ImageRow } from '../core/images.js';
 import { isAdmin, type ImageService } from '../core/service.js';
-import { bodyObject } from './images.js';
+import { bodyObject } from './body.js';
 
 /** Most projects one image may be shared with (Glance's image_member_quota). */
 export const MEMBER_QUOTA = 128;

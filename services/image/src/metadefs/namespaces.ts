@@ -32,7 +32,7 @@ import {
 import { metadefDb, type NamespaceRow, type NamespaceVisibility } from './schema.js';
 import { namespaceSchema } from './schemas.js';
 import {
-  bodyOf,
+  bodyObject,
   optionalString,
   propertyDefinitions,
   refuseReadOnly,
@@ -88,7 +88,7 @@ function checkedBody(
 function registerCreate(app: ApiServer, service: ImageService): void {
   app.post(NAMESPACES_PATH, async (request, reply) => {
     const ctx = request.context;
-    const body = checkedBody(bodyOf(request));
+    const body = checkedBody(bodyObject(request));
     const associations: AssociationFields[] = named(
       body['resource_type_associations'],
       'resource_type_associations',
@@ -250,7 +250,7 @@ function registerShowUpdateDelete(app: ApiServer, service: ImageService): void {
 
   app.put<{ Params: Params }>(path, async (request) => {
     const ctx = request.context;
-    const body = checkedBody(bodyOf(request));
+    const body = checkedBody(bodyObject(request));
     const ns = await findNamespace(service, ctx, request.params.namespace);
     authorize(service, ctx, 'modify_metadef_namespace', ns);
     // A PUT replaces: what the body leaves out goes back to its default.

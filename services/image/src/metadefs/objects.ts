@@ -16,7 +16,7 @@ import {
 import { metadefDb, type NamespaceRow, type ObjectRow } from './schema.js';
 import { objectSchema, propertySchema } from './schemas.js';
 import {
-  bodyOf,
+  bodyObject,
   optionalString,
   propertyDefinitions,
   refuseReadOnly,
@@ -67,7 +67,7 @@ export function registerObjectRoutes(app: ApiServer, service: ImageService): voi
   };
 
   app.post<{ Params: Params }>(OBJECTS, async (request, reply) => {
-    const fields = objectFields(bodyOf(request), true);
+    const fields = objectFields(bodyObject(request), true);
     const ns = await load(request.context, request.params, 'add_metadef_object');
     const row = await insertObject(metadefDb(service), ns, fields, new Date());
     void reply.code(201);
@@ -97,7 +97,7 @@ export function registerObjectRoutes(app: ApiServer, service: ImageService): voi
   });
 
   app.put<{ Params: ObjectParams }>(`${OBJECTS}/:object_name`, async (request) => {
-    const fields = objectFields(bodyOf(request), false);
+    const fields = objectFields(bodyObject(request), false);
     const ns = await load(request.context, request.params, 'modify_metadef_object');
     const row = await findObject(service, ns, request.params.object_name);
     const next: ObjectRow = {

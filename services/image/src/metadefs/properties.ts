@@ -14,7 +14,7 @@ import {
 } from './core.js';
 import { metadefDb, type NamespaceRow, type PropertyRow } from './schema.js';
 import { propertySchema } from './schemas.js';
-import { bodyOf, propertyDefinition, refuseReadOnly, validate } from './validate.js';
+import { bodyObject, propertyDefinition, refuseReadOnly, validate } from './validate.js';
 
 type Params = { namespace: string };
 type PropertyParams = Params & { property_name: string };
@@ -22,8 +22,8 @@ type PropertyParams = Params & { property_name: string };
 const PROPERTIES = `${NAMESPACES_PATH}/:namespace/properties`;
 
 /** A property body: a JSON-schema fragment with its name. */
-function propertyBody(request: Parameters<typeof bodyOf>[0]) {
-  const body = bodyOf(request);
+function propertyBody(request: Parameters<typeof bodyObject>[0]) {
+  const body = bodyObject(request);
   refuseReadOnly(body, ['created_at', 'updated_at']);
   validate(propertySchema(), body);
   return { name: body['name'] as string, definition: propertyDefinition(body) };

@@ -14,7 +14,7 @@ import {
 } from './core.js';
 import { metadefDb } from './schema.js';
 import { resourceTypeSchema } from './schemas.js';
-import { bodyOf, optionalString, refuseReadOnly, validate } from './validate.js';
+import { bodyObject, optionalString, refuseReadOnly, validate } from './validate.js';
 
 type Params = { namespace: string };
 
@@ -49,7 +49,7 @@ export function registerResourceTypeRoutes(app: ApiServer, service: ImageService
 
   app.post<{ Params: Params }>(ASSOCIATIONS, async (request, reply) => {
     const ctx = request.context;
-    const body = bodyOf(request);
+    const body = bodyObject(request);
     refuseReadOnly(body, ['created_at', 'updated_at']);
     validate(resourceTypeSchema(), body);
     const ns = await findNamespace(service, ctx, request.params.namespace);

@@ -18,7 +18,7 @@ import {
 } from './core.js';
 import { metadefDb, type NamespaceRow, type TagRow } from './schema.js';
 import { tagListSchema, tagSchema } from './schemas.js';
-import { bodyOf, refuseReadOnly, truthy, validate } from './validate.js';
+import { bodyObject, refuseReadOnly, truthy, validate } from './validate.js';
 
 type Params = { namespace: string };
 type TagParams = Params & { tag_name: string };
@@ -46,7 +46,7 @@ export function registerTagRoutes(app: ApiServer, service: ImageService): void {
 
   // Several tags at once; they replace the namespace's tags unless X-Openstack-Append.
   app.post<{ Params: Params }>(TAGS, async (request, reply) => {
-    const body = bodyOf(request);
+    const body = bodyObject(request);
     refuseReadOnly(body, ['created_at', 'updated_at']);
     validate(tagListSchema(), body);
     const names = ((body['tags'] as Array<{ name: string }> | undefined) ?? []).map((t) => {
@@ -114,7 +114,7 @@ export function registerTagRoutes(app: ApiServer, service: ImageService): void {
   });
 
   app.put<{ Params: TagParams }>(`${TAGS}/:tag_name`, async (request) => {
-    const body = bodyOf(request);
+    const body = bodyObject(request);
     refuseReadOnly(body, ['created_at', 'updated_at']);
     validate(tagSchema(), body);
     const ns = await load(request.context, request.params, 'modify_metadef_tag');
