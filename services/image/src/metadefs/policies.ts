@@ -1,4 +1,5 @@
 import type { RuleDefault } from '@stratus/policy';
+import { rule as imageRule } from '../policies/index.js';
 
 /**
  * Glance's metadef rules with their secure-RBAC defaults (glance/policies/metadef.py):
@@ -17,29 +18,23 @@ const NAMESPACE = `${NAMESPACES}/{namespace_name}`;
 
 const DEPRECATED_REASON = 'The metadata API now supports project scope and default roles.';
 
+/** Reads also allow their Xena-era default, as Glance's deprecated rules do. */
 function rule(
   name: string,
   check_str: string,
   description: string,
   operations: Array<[string, string]>,
 ): RuleDefault {
-  const reads = check_str !== METADEF_ADMIN;
+  const base = imageRule(name, check_str, description, operations);
+  if (check_str === METADEF_ADMIN) return base;
   return {
-    name,
-    check_str,
-    description,
-    scope_types: ['project'],
-    operations: operations.map(([method, path]) => ({ method, path })),
-    ...(reads
-      ? {
-          deprecated_rule: {
-            name,
-            check_str: 'rule:metadef_default',
-            deprecated_reason: DEPRECATED_REASON,
-            deprecated_since: 'Xena',
-          },
-        }
-      : {}),
+    ...base,
+    deprecated_rule: {
+      name,
+      check_str: 'rule:metadef_default',
+      deprecated_reason: DEPRECATED_REASON,
+      deprecated_since: 'Xena',
+    },
   };
 }
 

@@ -19,7 +19,8 @@ const SERVICE = 'rule:service_api';
 const IMAGE = '/v2/images/{image_id}';
 const MEMBERS = `${IMAGE}/members`;
 
-function rule(
+/** A project-scoped rule with the API calls it guards, as `[method, path]` pairs. */
+export function rule(
   name: string,
   check_str: string,
   description: string,
