@@ -7,42 +7,17 @@
 // issue 7-8 req/s, validation ~115 req/s, user list ~150 req/s.
 //   node bench/identity.mjs     (after `npm run build`)
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { cloudReady, spawnCloud, stopCloud } from './lib/cloud.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONCURRENCY = [1, 4, 16];
 const PORT_OFFSET = 47000;
 const base = `http://127.0.0.1:${5000 + PORT_OFFSET}`;
-
-async function startCloud(dir) {
-  const bin = fileURLToPath(new URL('../apps/cli/bin/stratus.js', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [bin, 'up', '--data-dir', dir, '--port-offset', String(PORT_OFFSET)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, STRATUS_LOG__LEVEL: 'warn' },
-    },
-  );
-  await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`stratus up not ready:\n${out}`)), 30_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('Stratus is ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`stratus up exited ${code}:\n${out}`)));
-  });
-  return child;
-}
 
 async function issue(body) {
   const res = await fetch(`${base}/v3/auth/tokens`, {
@@ -87,7 +62,8 @@ async function measure(name, concurrency, { path, ...request }) {
 
 export default async function run() {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-bench-identity-'));
-  const cloud = await startCloud(dir);
+  const cloud = spawnCloud(dir, PORT_OFFSET);
+  await cloudReady(cloud);
   try {
     const clouds = YAML.parse(readFileSync(join(dir, 'clouds.yaml'), 'utf8')).clouds.stratus.auth;
     const user = { name: clouds.username, domain: { name: 'Default' }, password: clouds.password };
@@ -138,8 +114,7 @@ export default async function run() {
     }
     return rows;
   } finally {
-    cloud.kill('SIGTERM');
-    await new Promise((r) => cloud.once('exit', r));
+    await stopCloud(cloud);
     rmSync(dir, { recursive: true, force: true });
   }
 }

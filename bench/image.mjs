@@ -27,7 +27,6 @@
 //   BENCH_IMAGE_MB=256 BENCH_ROUNDS=1 node bench/image.mjs
 // Knobs: BENCH_IMAGE_MB (default 2048), BENCH_ROUNDS (default 3), BENCH_TMPDIR (parent
 // of the temporary directory, default os.tmpdir()), BENCH_RSS_INTERVAL_MS (default 100).
-import { spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -38,6 +37,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { cloudReady, spawnCloud, stopCloud } from './lib/cloud.mjs';
 
 const MIB = 1024 * 1024;
 const IMAGE_MB = Number(process.env.BENCH_IMAGE_MB ?? 2048);
@@ -47,52 +47,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PORT_OFFSET = 48000;
 const identity = `http://127.0.0.1:${5000 + PORT_OFFSET}`;
 const image = `http://127.0.0.1:${9292 + PORT_OFFSET}`;
-
-function spawnCloud(dir) {
-  const bin = fileURLToPath(new URL('../apps/cli/bin/stratus.js', import.meta.url));
-  return spawn(
-    process.execPath,
-    [bin, 'up', '--data-dir', dir, '--port-offset', String(PORT_OFFSET)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, STRATUS_LOG__LEVEL: 'warn' },
-    },
-  );
-}
-
-/** Waits for `stratus up` to be ready; stops it when it is not. */
-async function cloudReady(child) {
-  try {
-    await new Promise((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`stratus up not ready:\n${out}`)), 30_000);
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('Stratus is ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`stratus up exited ${code}:\n${out}`));
-      });
-    });
-  } catch (err) {
-    await stopCloud(child);
-    throw err;
-  }
-  child.stdout.resume(); // keep draining whatever it prints later
-}
-
-async function stopCloud(child, signal = 'SIGTERM') {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function json(method, url, { token, body } = {}) {
   const res = await fetch(url, {
@@ -359,7 +313,7 @@ export default async function run() {
     await makeRandomFile(source, bytes);
     const sourceHashes = await hashesOf(source); // also puts it in the page cache
 
-    cloud = spawnCloud(dataDir);
+    cloud = spawnCloud(dataDir, PORT_OFFSET);
     await cloudReady(cloud);
     const token = await adminToken(dataDir);
     const pid = cloud.pid;
