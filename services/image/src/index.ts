@@ -22,13 +22,16 @@ export * from './format/index.js';
 export { imageSection } from './config.js';
 export { buildImageApi } from './api/app.js';
 
+const CATALOG = { type: 'image', name: 'glance', port: 'image', path: '' } as const;
+
 /** How often a running image API looks for uploads a dead process left behind. */
 const SWEEP_MS = 30_000;
 
 async function startApi(ctx: RoleContext) {
   if (!ctx.database) throw new Error('image:api needs its database');
   const settings = ctx.settings(imageSection);
-  const auth = serviceKeystoneAuth(ctx, 'glance');
+  // Identity's bootstrap names each service user after its catalog entry.
+  const auth = serviceKeystoneAuth(ctx, CATALOG.name);
   const host = ctx.host || hostname();
   const service = openImageService({
     db: ctx.database.db as Kysely<ImageSchema>,
@@ -73,7 +76,7 @@ async function startApi(ctx: RoleContext) {
 export const imageService: ServiceDefinition = {
   name: 'image',
   title: 'Glance v2',
-  catalog: { type: 'image', name: 'glance', port: 'image', path: '' },
+  catalog: CATALOG,
   migrations,
   configSections: [imageSection],
   roles: {
